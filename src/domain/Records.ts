@@ -1,0 +1,83 @@
+import { Schema } from "effect"
+import { Category, Channel } from "./Event.js"
+
+export const SuppressionReason = Schema.Literal("unsubscribe", "bounce", "complaint", "invalid", "admin")
+export type SuppressionReason = typeof SuppressionReason.Type
+
+export const Suppression = Schema.Struct({
+  orgId: Schema.String,
+  channel: Channel,
+  address: Schema.String,
+  /** A category-scoped suppression (an unsubscribe from marketing mail only), or null for the whole channel. */
+  category: Schema.NullOr(Category),
+  reason: SuppressionReason,
+  source: Schema.String,
+  metadata: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  createdAt: Schema.DateTimeUtc
+})
+export type Suppression = typeof Suppression.Type
+
+export const PushToken = Schema.Struct({
+  token: Schema.String,
+  provider: Schema.String,
+  active: Schema.Boolean
+})
+export type PushToken = typeof PushToken.Type
+
+export const Contact = Schema.Struct({
+  id: Schema.String,
+  orgId: Schema.String,
+  email: Schema.NullOr(Schema.String),
+  phone: Schema.NullOr(Schema.String),
+  whatsapp: Schema.NullOr(Schema.String),
+  bouncedChannels: Schema.Array(Channel),
+  /** Entries are a channel ("email") or a channel and category ("email:marketing"). */
+  optedOut: Schema.Array(Schema.String),
+  pushTokens: Schema.Array(PushToken),
+  createdAt: Schema.DateTimeUtc,
+  updatedAt: Schema.DateTimeUtc
+})
+export type Contact = typeof Contact.Type
+
+export const optOutEntry = (channel: Channel, category: Category | undefined): string =>
+  category === undefined ? channel : `${channel}:${category}`
+
+export const Activity = Schema.Struct({
+  id: Schema.Number,
+  orgId: Schema.String,
+  contactId: Schema.NullOr(Schema.String),
+  deliveryId: Schema.NullOr(Schema.Number),
+  kind: Schema.String,
+  title: Schema.String,
+  reason: Schema.NullOr(Schema.String),
+  occurredAt: Schema.DateTimeUtc
+})
+export type Activity = typeof Activity.Type
+
+export const SenderMetric = Schema.Literal("sent", "delivered", "bounced", "complained")
+export type SenderMetric = typeof SenderMetric.Type
+
+export const SenderAccount = Schema.Struct({
+  id: Schema.String,
+  orgId: Schema.String,
+  sent: Schema.Number,
+  delivered: Schema.Number,
+  bounced: Schema.Number,
+  complained: Schema.Number,
+  bounceRate: Schema.Number,
+  complaintRate: Schema.Number,
+  flaggedAt: Schema.NullOr(Schema.DateTimeUtc),
+  flaggedReason: Schema.NullOr(Schema.String),
+  updatedAt: Schema.DateTimeUtc
+})
+export type SenderAccount = typeof SenderAccount.Type
+
+export const Broadcast = Schema.Struct({
+  id: Schema.String,
+  orgId: Schema.String,
+  name: Schema.String,
+  category: Category,
+  channels: Schema.Array(Channel),
+  createdAt: Schema.DateTimeUtc
+})
+export type Broadcast = typeof Broadcast.Type

@@ -1,0 +1,172 @@
+import { SqlClient } from "@effect/sql"
+import type { DateTime } from "effect"
+import { Effect, Option, Schema } from "effect"
+import type { Cost, Delivery, DeliveryEvent, DeliveryStatus, Milestones } from "../domain/Delivery.js"
+import { statusPrecedence } from "../domain/Delivery.js"
+import type { Channel, NormalizedEvent } from "../domain/Event.js"
+import { EventDetails } from "../domain/Event.js"
+import type { LifecycleState } from "../domain/Lifecycle.js"
+import { first, toDate, toDateOrNull, toDateTime, toDateTimeOrNull } from "./Rows.js"
+
+export interface DeliveryKey {
+  readonly orgId: string
+  readonly provider: string
+  readonly providerMessageId: string
+  readonly recipient: string
+}
+
+export interface NewDelivery extends DeliveryKey {
+  readonly broadcastId: string | null
+  readonly contactId: string | null
+  readonly channel: Channel
+  readonly status: DeliveryStatus
+  readonly senderAccountId: string | null
+  readonly cost: Cost | null
+  readonly at: DateTime.Utc
+}
+
+export type DeliveryState = Omit<LifecycleState, "seen">
+
+type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
+interface DeliveryRow extends MilestoneColumns {
+  readonly id: number
+  readonly org_id: string
+  readonly broadcast_id: string | null
+  readonly contact_id: string | null
+  readonly recipient: string
+  readonly channel: Channel
+  readonly status: DeliveryStatus
+  readonly provider: string
+  readonly provider_message_id: string | null
+  readonly sender_account_id: string | null
+  readonly error_reason: string | null
+  readonly cost_value: string | null
+  readonly cost_unit: string | null
+  readonly decided_at: Date | null
+  readonly decided_by: string | null
+  readonly created_at: Date
+  readonly updated_at: Date
+}
+
+const fromRow = (row: DeliveryRow): Delivery => {
+  const milestones: { -readonly [K in keyof Milestones]: Milestones[K] } = {}
+  for (const status of statusPrecedence) {
+    const at = row[`${status}_at`]
+    if (at !== null) milestones[status] = toDateTime(at)
+  }
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    broadcastId: row.broadcast_id,
+    contactId: row.contact_id,
+    recipient: row.recipient,
+    channel: row.channel,
+    status: row.status,
+    provider: row.provider,
+    providerMessageId: row.provider_message_id,
+    senderAccountId: row.sender_account_id,
+    errorReason: row.error_reason,
+    cost: row.cost_value === null || row.cost_unit === null ? null : { value: Number(row.cost_value), unit: row.cost_unit },
+    milestones,
+    decidedAt: toDateTimeOrNull(row.decided_at),
+    decidedBy: row.decided_by,
+    createdAt: toDateTime(row.created_at),
+    updatedAt: toDateTime(row.updated_at)
+  }
+}
+
+interface EventRow {
+  readonly id: number
+  readonly delivery_id: number
+  readonly org_id: string
+  readonly type: DeliveryEvent["type"]
+  readonly occurred_at: Date
+  readonly received_at: Date
+  readonly provider: string
+  readonly provider_event_name: string | null
+  readonly provider_event_id: string
+  readonly details: unknown
+}
+
+const decodeDetails = Schema.decodeUnknownSync(EventDetails)
+
+const eventFromRow = (row: EventRow): DeliveryEvent => ({
+  id: row.id,
+  deliveryId: row.delivery_id,
+  orgId: row.org_id,
+  type: row.type,
+  occurredAt: toDateTime(row.occurred_at),
+  receivedAt: toDateTime(row.received_at),
+  provider: row.provider,
+  providerEventName: row.provider_event_name,
+  providerEventId: row.provider_event_id,
+  details: decodeDetails(row.details)
+})
+
+/**
+ * Delivery rows and their event chronology. `acquire` finds or creates the row for a provider's
+ * message and recipient and, inside a transaction, locks it: concurrent instances serialize per row.
+ */
+export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Sendtrail/DeliveryRepository", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const selectByKey = (key: DeliveryKey, lock: boolean) =>
+      sql<DeliveryRow>`
+        SELECT * FROM deliveries
+        WHERE org_id = ${key.orgId} AND provider = ${key.provider}
+          AND provider_message_id = ${key.providerMessageId} AND recipient = ${key.recipient}
+        ${lock ? sql`FOR UPDATE` : sql``}`.pipe(Effect.map((rows) => Option.map(first(rows), fromRow)))
+
+    const findById = Effect.fn("DeliveryRepository.findById")(function* (id: number) {
+      const rows = yield* sql<DeliveryRow>`SELECT * FROM deliveries WHERE id = ${id}`
+      return Option.map(first(rows), fromRow)
+    }, Effect.orDie)
+
+    const findByProviderMessage = Effect.fn("DeliveryRepository.findByProviderMessage")(
+      (key: DeliveryKey) => selectByKey(key, false),
+      Effect.orDie
+    )
+
+    const acquire = Effect.fn("DeliveryRepository.acquire")(function* (input: NewDelivery) {
+      const at = toDate(input.at)
+      yield* sql`
+        INSERT INTO deliveries (org_id, broadcast_id, contact_id, recipient, channel, status, provider,
+          provider_message_id, sender_account_id, cost_value, cost_unit, ${sql(`${input.status}_at`)}, created_at, updated_at)
+        VALUES (${input.orgId}, ${input.broadcastId}, ${input.contactId}, ${input.recipient}, ${input.channel},
+          ${input.status}, ${input.provider}, ${input.providerMessageId}, ${input.senderAccountId},
+          ${input.cost?.value ?? null}, ${input.cost?.unit ?? null}, ${at}, ${at}, ${at})
+        ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING`
+      return Option.getOrThrow(yield* selectByKey(input, true))
+    }, Effect.orDie)
+
+    const saveState = Effect.fn("DeliveryRepository.saveState")(function* (id: number, state: DeliveryState, at: DateTime.Utc) {
+      yield* sql`
+        UPDATE deliveries SET
+          status = ${state.status},
+          error_reason = ${state.errorReason},
+          decided_at = ${toDateOrNull(state.decidedAt)},
+          decided_by = ${state.decidedBy},
+          ${sql.csv(statusPrecedence.map((s) => sql`${sql(`${s}_at`)} = ${toDateOrNull(state.milestones[s])}`))},
+          updated_at = ${toDate(at)}
+        WHERE id = ${id}`
+    }, Effect.orDie)
+
+    /** True when the event is new; false when (provider, provider event id) was recorded before. */
+    const appendEvent = Effect.fn("DeliveryRepository.appendEvent")(function* (deliveryId: number, event: NormalizedEvent) {
+      const rows = yield* sql<{ id: number }>`
+        INSERT INTO delivery_events (delivery_id, org_id, type, occurred_at, provider, provider_event_name, provider_event_id, details)
+        VALUES (${deliveryId}, ${event.orgId}, ${event.type}, ${toDate(event.occurredAt)}, ${event.provider},
+          ${event.providerEventName ?? null}, ${event.providerEventId}, ${JSON.stringify(event.details)}::jsonb)
+        ON CONFLICT (provider, provider_event_id) DO NOTHING
+        RETURNING id`
+      return rows.length > 0
+    }, Effect.orDie)
+
+    const events = Effect.fn("DeliveryRepository.events")(function* (deliveryId: number) {
+      const rows = yield* sql<EventRow>`SELECT * FROM delivery_events WHERE delivery_id = ${deliveryId} ORDER BY occurred_at, id`
+      return rows.map(eventFromRow)
+    }, Effect.orDie)
+
+    return { findById, findByProviderMessage, acquire, saveState, appendEvent, events } as const
+  })
+}) {}

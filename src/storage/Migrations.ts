@@ -1,0 +1,15 @@
+import { Migrator } from "@effect/sql"
+import { Effect, Layer } from "effect"
+import schema from "./migrations/0001_schema.js"
+
+/** Static imports so a bundled or compiled service carries its migrations with it. */
+export const run = Migrator.make({})({
+  loader: Migrator.fromRecord({ "0001_schema": schema }),
+  table: "sendtrail_migrations"
+})
+
+export const layer = Layer.effectDiscard(
+  Effect.tap(run, (applied) =>
+    applied.length === 0 ? Effect.void : Effect.logInfo("migrations applied", applied.map(([id, name]) => `${id}_${name}`))
+  )
+)
