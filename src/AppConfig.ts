@@ -1,40 +1,52 @@
 import { Config, ConfigError, Effect, Either, LogLevel, Option, Redacted } from "effect"
 
-const port = Config.integer("PORT").pipe(
-  Config.withDefault(8080),
-  Config.validate({ message: "a TCP port between 1 and 65535", validation: (n) => n >= 1 && n <= 65535 })
-)
-
-const logLevel = Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info))
-
-const url = (name: string) =>
-  Config.string(name).pipe(
+/** A variable whose value must pass `isValid`; the error names it and what was expected. */
+const checked = <A>(config: Config.Config<A>, expected: string, isValid: (value: A) => boolean, show: (value: A) => string) =>
+  config.pipe(
     Config.mapOrFail((value) =>
-      URL.canParse(value)
-        ? Either.right(value.replace(/\/+$/, ""))
-        : Either.left(ConfigError.InvalidData([name], `Expected ${name} to be an absolute URL such as https://track.example.com, got "${value}"`))
+      isValid(value) ? Either.right(value) : Either.left(ConfigError.InvalidData([], `Expected ${expected}, got ${show(value)}`))
     )
   )
 
-const databaseUrl = Config.redacted("DATABASE_URL").pipe(
-  Config.validate({
-    message: "a PostgreSQL URL such as postgres://user@host:5432/db",
-    validation: (value) => /^postgres(ql)?:\/\//.test(Redacted.value(value))
-  }),
-  Config.option
+const port = checked(Config.integer("PORT"), "a TCP port between 1 and 65535", (n) => n >= 1 && n <= 65535, String).pipe(
+  Config.withDefault(8080)
 )
+
+const publicBaseUrl = checked(
+  Config.string("PUBLIC_BASE_URL"),
+  "an absolute http(s) URL such as https://track.example.com",
+  (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+  (value) => JSON.stringify(value)
+).pipe(Config.map((value) => value.replace(/\/+$/, "")), Config.option)
+
+const databaseUrl = checked(
+  Config.string("DATABASE_URL"),
+  "a PostgreSQL URL such as postgres://user@host:5432/db",
+  (value) => /^postgres(ql)?:\/\/./.test(value),
+  () => "a value of another form (not shown: it may hold a password)"
+).pipe(Config.map(Redacted.make), Config.option)
+
+const logLevel = checked(
+  Config.string("LOG_LEVEL"),
+  `one of ${LogLevel.allLevels.map((l) => l.label.toLowerCase()).join(", ")}`,
+  (value) => parseLogLevel(value) !== undefined,
+  (value) => JSON.stringify(value)
+).pipe(Config.map((value) => parseLogLevel(value) ?? LogLevel.Info), Config.withDefault(LogLevel.Info))
+
+/** Accepts the label or the name of a level, in any case: "warn", "WARN", "Warning". */
+const parseLogLevel = (value: string): LogLevel.LogLevel | undefined =>
+  LogLevel.allLevels.find((level) => [level.label, level._tag].some((name) => name.toLowerCase() === value.toLowerCase()))
 
 /** Everything the service reads from its environment; each value is checked before start-up. */
 export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig", {
   effect: Effect.gen(function* () {
     const listenPort = yield* port
-    const publicBaseUrl = yield* url("PUBLIC_BASE_URL").pipe(Config.option)
     return {
       port: listenPort,
-      dataDir: yield* Config.string("DATA_DIR").pipe(Config.withDefault("./data")),
+      dataDir: yield* Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./data")),
       databaseUrl: yield* databaseUrl,
       logLevel: yield* logLevel,
-      publicBaseUrl: Option.getOrElse(publicBaseUrl, () => `http://localhost:${listenPort}`),
+      publicBaseUrl: Option.getOrElse(yield* publicBaseUrl, () => `http://localhost:${listenPort}`),
       defaultOrgId: yield* Config.nonEmptyString("DEFAULT_ORG_ID").pipe(Config.withDefault("default"))
     }
   })

@@ -5,6 +5,7 @@ import type { Connection } from "@effect/sql/SqlConnection"
 import { SqlError } from "@effect/sql/SqlError"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Stream } from "effect"
+import { mkdir } from "node:fs/promises"
 
 export interface PGliteClientConfig {
   /** A folder for the database files, or undefined for an in-memory database (tests). */
@@ -48,7 +49,10 @@ export const make = (config: PGliteClientConfig) =>
   Effect.gen(function* () {
     const db = yield* Effect.acquireRelease(
       Effect.tryPromise({
-        try: () => PGlite.create({ ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }), parsers: int8AsNumber }),
+        try: async () => {
+          if (config.dataDir !== undefined) await mkdir(config.dataDir, { recursive: true })
+          return PGlite.create({ ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }), parsers: int8AsNumber })
+        },
         catch: (cause) => new SqlError({ cause, message: `PGlite: cannot open the database in ${config.dataDir ?? "memory"}` })
       }),
       (db) => Effect.promise(() => db.close())

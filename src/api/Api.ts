@@ -1,0 +1,10 @@
+import { HttpApi, OpenApi } from "@effect/platform"
+import packageJson from "../../package.json" with { type: "json" }
+import { HealthApi } from "./Health.js"
+
+/** The root API: one group per area, each defined apart from its handlers (`<Area>Http.ts`). */
+export class Api extends HttpApi.make("sendtrail")
+  .add(HealthApi)
+  .annotate(OpenApi.Title, "Sendtrail")
+  .annotate(OpenApi.Version, packageJson.version)
+  .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.") {}

@@ -1,0 +1,22 @@
+import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { ServiceUnavailable } from "./Errors.js"
+
+export const HealthStatus = Schema.Struct({
+  status: Schema.Literal("ok"),
+  version: Schema.String,
+  uptimeSeconds: Schema.Number,
+  database: Schema.Struct({
+    kind: Schema.Literal("embedded", "postgres"),
+    location: Schema.String,
+    state: Schema.Literal("up"),
+    latencyMs: Schema.Number
+  })
+})
+
+export class HealthApi extends HttpApiGroup.make("health").add(
+  HttpApiEndpoint.get("health", "/health")
+    .addSuccess(HealthStatus)
+    .addError(ServiceUnavailable)
+    .annotate(OpenApi.Summary, "Liveness and the database in use; 503 when the database does not answer")
+) {}

@@ -1,0 +1,19 @@
+import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
+import { BunHttpServer } from "@effect/platform-bun"
+import { Effect, Layer } from "effect"
+import { AppConfig } from "../AppConfig.js"
+import { Api } from "./Api.js"
+import { HealthLive } from "./HealthHttp.js"
+
+const ApiLive = HttpApiBuilder.api(Api).pipe(Layer.provide(HealthLive))
+
+const BunServer = Layer.unwrapEffect(Effect.map(AppConfig, (config) => BunHttpServer.layer({ port: config.port })))
+
+/** The HTTP server on PORT, the API, `/openapi.json` and Swagger UI at `/docs`. */
+export const layer = HttpApiBuilder.serve().pipe(
+  Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+  Layer.provide(ApiLive),
+  HttpServer.withLogAddress,
+  Layer.provide(BunServer)
+)

@@ -1,0 +1,67 @@
+import { spawn } from "node:child_process"
+import type { ChildProcess } from "node:child_process"
+import { mkdtempSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import * as path from "node:path"
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+
+export const tempDataDir = () => mkdtempSync(path.join(tmpdir(), "sendtrail-e2e-"))
+
+export interface RunningService {
+  readonly baseUrl: string
+  readonly output: () => string
+  /** Sends the signal and resolves with the exit code once the process has gone. */
+  readonly stop: (signal?: NodeJS.Signals) => Promise<number | null>
+}
+
+const waitForHealth = async (baseUrl: string, child: ChildProcess, output: () => string, timeoutMs: number) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the service exited with ${child.exitCode}:\n${output()}`)
+    const ok = await fetch(`${baseUrl}/health`).then((r) => r.ok, () => false)
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`no healthy /health within ${timeoutMs} ms:\n${output()}`)
+}
+
+/** Starts the real service (`bun run start`) on a free port and waits until /health answers 200. */
+export const startService = async (env: Record<string, string>, timeoutMs = 30_000): Promise<RunningService> => {
+  const port = env.PORT ?? String(await freePort())
+  const child = spawn(process.execPath, ["run", "start"], {
+    cwd: path.resolve(import.meta.dirname, "../.."),
+    env: { ...process.env, LOG_LEVEL: "Warning", ...env, PORT: port },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let log = ""
+  child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()))
+  child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()))
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+  const baseUrl = `http://127.0.0.1:${port}`
+  const output = () => log
+  try {
+    await waitForHealth(baseUrl, child, output, timeoutMs)
+  } catch (error) {
+    child.kill("SIGKILL")
+    throw error
+  }
+  return {
+    baseUrl,
+    output,
+    stop: (signal = "SIGTERM") => {
+      if (child.exitCode === null) child.kill(signal)
+      return exited
+    }
+  }
+}
