@@ -1,0 +1,13 @@
+// `npm run bench -- <name>`: runs one benchmark from this folder. Never part of `npm test`.
+const benchmarks: Record<string, () => Promise<unknown>> = {
+  startup: () => import("./startup.js")
+}
+
+const name = process.argv[2]
+const load = name === undefined ? undefined : benchmarks[name]
+if (load === undefined) {
+  console.error(`usage: npm run bench -- <${Object.keys(benchmarks).join("|")}>`)
+  process.exit(2)
+}
+await load()
+export {}
