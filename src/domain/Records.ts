@@ -17,6 +17,15 @@ export const Suppression = Schema.Struct({
 })
 export type Suppression = typeof Suppression.Type
 
+/** Whether a suppression stops mail of `category`: security mail ignores unsubscribes and category scopes. */
+export const suppressionApplies = (
+  suppression: Pick<Suppression, "category" | "reason">,
+  category: Category | undefined
+): boolean =>
+  category === "security"
+    ? suppression.category === null && suppression.reason !== "unsubscribe"
+    : suppression.category === null || suppression.category === category
+
 export const PushToken = Schema.Struct({
   token: Schema.String,
   provider: Schema.String,
@@ -53,6 +62,18 @@ export const Activity = Schema.Struct({
   occurredAt: Schema.DateTimeUtc
 })
 export type Activity = typeof Activity.Type
+
+export const AuditEntry = Schema.Struct({
+  id: Schema.Number,
+  orgId: Schema.String,
+  actor: Schema.String,
+  action: Schema.String,
+  subject: Schema.String,
+  details: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  sourceKey: Schema.NullOr(Schema.String),
+  createdAt: Schema.DateTimeUtc
+})
+export type AuditEntry = typeof AuditEntry.Type
 
 export const SenderMetric = Schema.Literal("sent", "delivered", "bounced", "complained")
 export type SenderMetric = typeof SenderMetric.Type

@@ -1,0 +1,66 @@
+import { SqlClient } from "@effect/sql"
+import { DateTime, Effect, Option } from "effect"
+import type { Channel } from "../domain/Event.js"
+import type { Counters, DailyRollup, RollupCounter } from "../domain/Rollup.js"
+import { makeCounters, rollupCounters } from "../domain/Rollup.js"
+import { first } from "./Rows.js"
+
+export interface RollupIncrement {
+  readonly orgId: string
+  readonly broadcastId: string | null
+  readonly channel: Channel
+  /** Counted on its UTC date. */
+  readonly day: DateTime.Utc
+  readonly counters: Partial<Counters>
+}
+
+type CounterRow = { readonly [K in RollupCounter]: number }
+
+const countersOf = (row: CounterRow): Counters => makeCounters((counter) => row[counter])
+
+/** Pre-aggregated counters per broadcast and per org, day and channel, for reports that never scan deliveries. */
+export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtrail/RollupRepository", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    const columns = sql.csv(rollupCounters.map((counter) => sql`${sql(counter)}`))
+
+    // Not idempotent by itself: callers add a milestone's counts in the transaction that first records it.
+    const increment = Effect.fn("RollupRepository.increment")(function* (input: RollupIncrement) {
+      const changed = rollupCounters.filter((counter) => (input.counters[counter] ?? 0) !== 0)
+      if (changed.length === 0) return
+      const deltas = Object.fromEntries(changed.map((counter) => [counter, input.counters[counter] ?? 0]))
+      const addTo = (table: string) =>
+        sql.csv(changed.map((counter) => sql`${sql(counter)} = ${sql(table)}.${sql(counter)} + EXCLUDED.${sql(counter)}`))
+      const day = DateTime.formatIsoDateUtc(input.day)
+      const daily = sql`
+        INSERT INTO rollup_daily ${sql.insert({ org_id: input.orgId, day, channel: input.channel, ...deltas })}
+        ON CONFLICT (org_id, day, channel) DO UPDATE SET ${addTo("rollup_daily")}`
+      if (input.broadcastId === null) return yield* daily
+      // One statement, so the day and the broadcast never disagree even outside a transaction.
+      yield* sql`
+        WITH daily AS (${daily})
+        INSERT INTO rollup_broadcast ${sql.insert({ broadcast_id: input.broadcastId, org_id: input.orgId, ...deltas })}
+        ON CONFLICT (broadcast_id) DO UPDATE SET ${addTo("rollup_broadcast")}`
+    }, Effect.asVoid, Effect.orDie)
+
+    const forBroadcast = Effect.fn("RollupRepository.forBroadcast")(function* (broadcastId: string) {
+      const rows = yield* sql<CounterRow>`SELECT ${columns} FROM rollup_broadcast WHERE broadcast_id = ${broadcastId}`
+      return Option.map(first(rows), countersOf)
+    }, Effect.orDie)
+
+    /** Days from `from` to `to` (UTC dates, both included), oldest first. */
+    const daily = Effect.fn("RollupRepository.daily")(
+      function* (orgId: string, from: DateTime.Utc, to: DateTime.Utc, channel?: Channel) {
+        const rows = yield* sql<CounterRow & { readonly day: string; readonly channel: Channel }>`
+          SELECT to_char(day, 'YYYY-MM-DD') AS day, channel, ${columns} FROM rollup_daily
+          WHERE org_id = ${orgId} AND day BETWEEN ${DateTime.formatIsoDateUtc(from)}::date AND ${DateTime.formatIsoDateUtc(to)}::date
+            ${channel === undefined ? sql`` : sql`AND channel = ${channel}`}
+          ORDER BY day, channel`
+        return rows.map((row): DailyRollup => ({ day: row.day, channel: row.channel, counters: countersOf(row) }))
+      },
+      Effect.orDie
+    )
+
+    return { increment, forBroadcast, daily } as const
+  })
+}) {}

@@ -1,0 +1,102 @@
+import { DateTime, Effect, Layer, Option, Ref } from "effect"
+import type { Channel } from "../../domain/Event.js"
+import { normalizeAddress } from "../../domain/Event.js"
+import type { Contact } from "../../domain/Records.js"
+import { addressColumn, ContactRepository } from "../ContactRepository.js"
+
+type ContactCore = Omit<Contact, "pushTokens">
+
+interface TokenRow {
+  readonly orgId: string
+  readonly token: string
+  readonly contactId: string | null
+  readonly provider: string
+  readonly active: boolean
+}
+
+interface Tables {
+  readonly contacts: ReadonlyMap<string, ContactCore>
+  readonly tokens: ReadonlyArray<TokenRow>
+}
+
+const withTokens = (t: Tables, core: ContactCore): Contact => ({
+  ...core,
+  pushTokens: t.tokens
+    .filter((row) => row.contactId === core.id)
+    .map((row) => ({ token: row.token, provider: row.provider, active: row.active }))
+})
+
+const lookup = (t: Tables, orgId: string, channel: Channel, address: string): ContactCore | undefined => {
+  const normalized = normalizeAddress(channel, address)
+  if (channel === "push") {
+    const contactId = t.tokens.find((row) => row.orgId === orgId && row.token === normalized)?.contactId
+    return contactId == null ? undefined : t.contacts.get(contactId)
+  }
+  const column = addressColumn[channel]
+  return [...t.contacts.values()].find((c) => c.orgId === orgId && c[column] === normalized)
+}
+
+/** The same interface over maps, for unit tests of the layers above; the contract suite keeps it true. */
+export const layer = Layer.effect(
+  ContactRepository,
+  Effect.gen(function* () {
+    const tables = yield* Ref.make<Tables>({ contacts: new Map(), tokens: [] })
+    const find = (f: (t: Tables) => ContactCore | undefined) =>
+      Effect.map(Ref.get(tables), (t) => Option.map(Option.fromNullable(f(t)), (c) => withTokens(t, c)))
+    const updateContact = (id: string, f: (contact: ContactCore, now: DateTime.Utc) => ContactCore | undefined) =>
+      Effect.flatMap(DateTime.now, (now) =>
+        Ref.update(tables, (t) => {
+          const current = t.contacts.get(id)
+          const next = current === undefined ? undefined : f(current, now)
+          return next === undefined ? t : { ...t, contacts: new Map(t.contacts).set(id, next) }
+        }))
+
+    return ContactRepository.make({
+      findById: (id) => find((t) => t.contacts.get(id)),
+      findByAddress: (orgId, channel, address) => find((t) => lookup(t, orgId, channel, address)),
+      ensure: (input) =>
+        Effect.flatMap(DateTime.now, (now) =>
+          Ref.modify(tables, (t) => {
+            const byId = input.contactId === null ? undefined : t.contacts.get(input.contactId)
+            const existing = byId?.orgId === input.orgId ? byId : lookup(t, input.orgId, input.channel, input.address)
+            if (existing !== undefined) return [withTokens(t, existing), t]
+            const address = normalizeAddress(input.channel, input.address)
+            const contact: ContactCore = {
+              id: crypto.randomUUID(),
+              orgId: input.orgId,
+              email: input.channel === "email" ? address : null,
+              phone: input.channel === "sms" ? address : null,
+              whatsapp: input.channel === "whatsapp" ? address : null,
+              bouncedChannels: [],
+              optedOut: [],
+              createdAt: now,
+              updatedAt: now
+            }
+            const sameToken = (row: TokenRow) => row.orgId === input.orgId && row.token === address
+            const tokens = input.channel !== "push"
+              ? t.tokens
+              : t.tokens.some(sameToken)
+              ? t.tokens.map((row) => sameToken(row) ? { ...row, contactId: contact.id } : row)
+              : [...t.tokens, { orgId: input.orgId, token: address, contactId: contact.id, provider: "unknown", active: true }]
+            const next = { contacts: new Map(t.contacts).set(contact.id, contact), tokens }
+            return [withTokens(next, contact), next]
+          })),
+      markBounced: (contactId, channel) =>
+        updateContact(contactId, (c, now) =>
+          c.bouncedChannels.includes(channel)
+            ? undefined
+            : { ...c, bouncedChannels: [...c.bouncedChannels, channel], updatedAt: now }),
+      optOut: (contactId, entries) =>
+        updateContact(contactId, (c, now) => {
+          const added = [...new Set(entries)].filter((entry) => !c.optedOut.includes(entry))
+          return added.length === 0 ? undefined : { ...c, optedOut: [...c.optedOut, ...added], updatedAt: now }
+        }),
+      deactivatePushToken: (orgId, token, _reason) =>
+        Ref.update(tables, (t) => {
+          const normalized = normalizeAddress("push", token)
+          const matches = (row: TokenRow) => row.orgId === orgId && row.token === normalized
+          return { ...t, tokens: t.tokens.map((row) => matches(row) ? { ...row, active: false } : row) }
+        })
+    })
+  })
+)

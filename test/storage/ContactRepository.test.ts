@@ -1,0 +1,101 @@
+import { expect, layer } from "@effect/vitest"
+import { Effect, Layer, Option } from "effect"
+import { ContactRepository } from "../../src/storage/ContactRepository.js"
+import * as MemoryContacts from "../../src/storage/memory/ContactRepository.js"
+import { sqlBackends } from "../support/databases.js"
+
+const backends = [
+  { name: "in-memory", layer: MemoryContacts.layer },
+  ...sqlBackends.map((b) => ({ name: b.name, layer: ContactRepository.Default.pipe(Layer.provide(b.layer)) }))
+]
+
+for (const backend of backends) {
+  layer(backend.layer)(`ContactRepository (${backend.name})`, (it) => {
+    it.effect("ensure creates one contact per address and finds it again whatever the email's case", () =>
+      Effect.gen(function* () {
+        const repo = yield* ContactRepository
+        const created = yield* repo.ensure({ orgId: "org-ensure", channel: "email", address: "Ada@Example.com", contactId: null })
+        const again = yield* repo.ensure({ orgId: "org-ensure", channel: "email", address: " ada@example.COM", contactId: null })
+        expect(again.id).toBe(created.id)
+        expect(created.email).toBe("ada@example.com")
+        expect(created.bouncedChannels).toEqual([])
+        const found = yield* repo.findByAddress("org-ensure", "email", "ADA@example.com")
+        expect(Option.map(found, (c) => c.id)).toEqual(Option.some(created.id))
+        expect(yield* repo.findByAddress("org-ensure-2", "email", "ada@example.com")).toEqual(Option.none())
+        const otherOrg = yield* repo.ensure({ orgId: "org-ensure-2", channel: "email", address: "ada@example.com", contactId: null })
+        expect(otherOrg.id).not.toBe(created.id)
+      }))
+
+    it.effect("each channel's address is stored on its own column and a push address as an active token", () =>
+      Effect.gen(function* () {
+        const repo = yield* ContactRepository
+        const sms = yield* repo.ensure({ orgId: "org-channels", channel: "sms", address: "+15550100", contactId: null })
+        const whatsapp = yield* repo.ensure({ orgId: "org-channels", channel: "whatsapp", address: "+15550100", contactId: null })
+        const push = yield* repo.ensure({ orgId: "org-channels", channel: "push", address: "tok-1", contactId: null })
+        expect([sms.phone, sms.whatsapp]).toEqual(["+15550100", null])
+        expect([whatsapp.phone, whatsapp.whatsapp]).toEqual([null, "+15550100"])
+        expect(new Set([sms.id, whatsapp.id, push.id]).size).toBe(3)
+        expect(push.pushTokens).toEqual([{ token: "tok-1", provider: "unknown", active: true }])
+        for (const [channel, contact] of [["sms", sms], ["whatsapp", whatsapp], ["push", push]] as const) {
+          const address = channel === "push" ? "tok-1" : "+15550100"
+          const found = yield* repo.findByAddress("org-channels", channel, address)
+          expect(Option.map(found, (c) => c.id)).toEqual(Option.some(contact.id))
+        }
+        expect(Option.map(yield* repo.findById(push.id), (c) => c.pushTokens.length)).toEqual(Option.some(1))
+        expect(yield* repo.findById("no-such-contact")).toEqual(Option.none())
+      }))
+
+    it.effect("ensure returns the given contact when it exists in the org, and ignores one from another org", () =>
+      Effect.gen(function* () {
+        const repo = yield* ContactRepository
+        const known = yield* repo.ensure({ orgId: "org-by-id", channel: "email", address: "bob@example.com", contactId: null })
+        const byId = yield* repo.ensure({ orgId: "org-by-id", channel: "sms", address: "+15550199", contactId: known.id })
+        expect(byId.id).toBe(known.id)
+        const foreign = yield* repo.ensure({ orgId: "org-by-id-2", channel: "sms", address: "+15550199", contactId: known.id })
+        expect(foreign.id).not.toBe(known.id)
+        expect(foreign.orgId).toBe("org-by-id-2")
+        expect(foreign.phone).toBe("+15550199")
+      }))
+
+    it.effect("concurrent ensures of one address agree on a single contact", () =>
+      Effect.gen(function* () {
+        const repo = yield* ContactRepository
+        for (const [channel, address] of [["email", "race@example.com"], ["push", "race-token"]] as const) {
+          const contacts = yield* Effect.all(
+            Array.from({ length: 8 }, () => repo.ensure({ orgId: "org-race", channel, address, contactId: null })),
+            { concurrency: "unbounded" }
+          )
+          expect(new Set(contacts.map((c) => c.id)).size).toBe(1)
+        }
+        const push = Option.getOrThrow(yield* repo.findByAddress("org-race", "push", "race-token"))
+        expect(push.pushTokens).toEqual([{ token: "race-token", provider: "unknown", active: true }])
+      }))
+
+    it.effect("markBounced and optOut add each entry once, however often they are called", () =>
+      Effect.gen(function* () {
+        const repo = yield* ContactRepository
+        const contact = yield* repo.ensure({ orgId: "org-sets", channel: "email", address: "carol@example.com", contactId: null })
+        yield* repo.markBounced(contact.id, "email")
+        yield* repo.markBounced(contact.id, "email")
+        yield* repo.markBounced(contact.id, "sms")
+        yield* repo.optOut(contact.id, ["email:marketing", "sms", "email:marketing"])
+        yield* repo.optOut(contact.id, ["sms", "email"])
+        yield* repo.optOut(contact.id, ["email"])
+        const saved = Option.getOrThrow(yield* repo.findById(contact.id))
+        expect(saved.bouncedChannels).toEqual(["email", "sms"])
+        expect(saved.optedOut).toEqual(["email:marketing", "sms", "email"])
+      }))
+
+    it.effect("deactivatePushToken marks the token inactive and leaves the contact", () =>
+      Effect.gen(function* () {
+        const repo = yield* ContactRepository
+        const contact = yield* repo.ensure({ orgId: "org-tokens", channel: "push", address: "tok-dead", contactId: null })
+        yield* repo.deactivatePushToken("org-tokens", "tok-dead", "unregistered")
+        yield* repo.deactivatePushToken("org-tokens", "tok-dead", "unregistered again")
+        yield* repo.deactivatePushToken("org-tokens-2", "tok-dead", "wrong org")
+        const saved = Option.getOrThrow(yield* repo.findByAddress("org-tokens", "push", "tok-dead"))
+        expect(saved.id).toBe(contact.id)
+        expect(saved.pushTokens).toEqual([{ token: "tok-dead", provider: "unknown", active: false }])
+      }))
+  })
+}
