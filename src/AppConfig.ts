@@ -37,6 +37,14 @@ const logLevel = checked(
 const parseLogLevel = (value: string): LogLevel.LogLevel | undefined =>
   LogLevel.allLevels.find((level) => [level.label, level._tag].some((name) => name.toLowerCase() === value.toLowerCase()))
 
+const fraction = (name: string, fallback: number) =>
+  checked(Config.number(name), "a fraction between 0 and 1 (0.03 is 3%)", (n) => n >= 0 && n <= 1, String).pipe(
+    Config.withDefault(fallback)
+  )
+
+const positiveInteger = (name: string, fallback: number) =>
+  checked(Config.integer(name), "a positive integer", (n) => n > 0, String).pipe(Config.withDefault(fallback))
+
 /** Everything the service reads from its environment; each value is checked before start-up. */
 export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig", {
   effect: Effect.gen(function* () {
@@ -47,7 +55,16 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       databaseUrl: yield* databaseUrl,
       logLevel: yield* logLevel,
       publicBaseUrl: Option.getOrElse(yield* publicBaseUrl, () => `http://localhost:${listenPort}`),
-      defaultOrgId: yield* Config.nonEmptyString("DEFAULT_ORG_ID").pipe(Config.withDefault("default"))
+      defaultOrgId: yield* Config.nonEmptyString("DEFAULT_ORG_ID").pipe(Config.withDefault("default")),
+      adminApiKey: yield* Config.redacted("ADMIN_API_KEY").pipe(Config.option),
+      genericWebhookSecret: yield* Config.redacted("GENERIC_WEBHOOK_SECRET").pipe(Config.option),
+      senderPolicy: {
+        maxBounceRate: yield* fraction("SENDER_MAX_BOUNCE_RATE", 0.03),
+        maxComplaintRate: yield* fraction("SENDER_MAX_COMPLAINT_RATE", 0.001),
+        minimumSample: yield* positiveInteger("SENDER_MIN_SAMPLE", 100)
+      },
+      inboxMaxBacklog: yield* positiveInteger("INBOX_MAX_BACKLOG", 200_000),
+      pipelineMaxAttempts: yield* positiveInteger("PIPELINE_MAX_ATTEMPTS", 5)
     }
   })
 }) {}

@@ -1,10 +1,14 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import packageJson from "../../package.json" with { type: "json" }
+import { AdminApi } from "./Admin.js"
 import { HealthApi } from "./Health.js"
+import { WebhooksApi } from "./Webhooks.js"
 
 /** The root API: one group per area, each defined apart from its handlers (`<Area>Http.ts`). */
 export class Api extends HttpApi.make("sendtrail")
   .add(HealthApi)
+  .add(WebhooksApi)
+  .add(AdminApi)
   .annotate(OpenApi.Title, "Sendtrail")
   .annotate(OpenApi.Version, packageJson.version)
   .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.") {}

@@ -2,10 +2,15 @@ import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { BunHttpServer } from "@effect/platform-bun"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../AppConfig.js"
+import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
 import { HealthLive } from "./HealthHttp.js"
+import { WebhooksLive } from "./WebhooksHttp.js"
 
-const ApiLive = HttpApiBuilder.api(Api).pipe(Layer.provide(HealthLive))
+const ApiLive = HttpApiBuilder.api(Api).pipe(
+  Layer.provide(Layer.mergeAll(HealthLive, WebhooksLive, AdminLive)),
+  Layer.provide(AdminAuthLive)
+)
 
 const BunServer = Layer.unwrapEffect(Effect.map(AppConfig, (config) => BunHttpServer.layer({ port: config.port })))
 

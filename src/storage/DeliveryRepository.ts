@@ -23,6 +23,8 @@ export interface NewDelivery extends DeliveryKey {
   readonly senderAccountId: string | null
   readonly cost: Cost | null
   readonly at: DateTime.Utc
+  /** Registered at send time: `status` was reached at `at`. False for a row a provider event creates. */
+  readonly reached: boolean
 }
 
 export type DeliveryState = Omit<LifecycleState, "seen">
@@ -134,7 +136,7 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
           provider_message_id, sender_account_id, cost_value, cost_unit, ${sql(`${input.status}_at`)}, created_at, updated_at)
         VALUES (${input.orgId}, ${input.broadcastId}, ${input.contactId}, ${input.recipient}, ${input.channel},
           ${input.status}, ${input.provider}, ${input.providerMessageId}, ${input.senderAccountId},
-          ${input.cost?.value ?? null}, ${input.cost?.unit ?? null}, ${at}, ${at}, ${at})
+          ${input.cost?.value ?? null}, ${input.cost?.unit ?? null}, ${input.reached ? at : null}, ${at}, ${at})
         ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING`
       return Option.getOrThrow(yield* selectByKey(input, true))
     }, Effect.orDie)

@@ -17,6 +17,29 @@ export interface SenderCount {
   readonly policy: SenderPolicy
 }
 
+export interface OwedCount {
+  readonly deliveryId: number
+  readonly metric: SenderMetric
+  readonly senderAccountId: string
+  readonly orgId: string
+}
+
+export interface Owed {
+  readonly orgId: string
+  readonly counts: ReadonlyArray<readonly [SenderMetric, number]>
+}
+
+/** Sums owed counts per metric, in the order sent, delivered, bounced, complained (rates need sent first). */
+export const sumOwed = (rows: ReadonlyArray<{ readonly metric: SenderMetric; readonly orgId: string }>): Option.Option<Owed> => {
+  const first = rows[0]
+  if (first === undefined) return Option.none()
+  const order: ReadonlyArray<SenderMetric> = ["sent", "delivered", "bounced", "complained"]
+  const counts = order
+    .map((metric) => [metric, rows.filter((r) => r.metric === metric).length] as const)
+    .filter(([, n]) => n > 0)
+  return Option.some({ orgId: first.orgId, counts })
+}
+
 interface SenderRow {
   readonly id: string
   readonly org_id: string
@@ -110,6 +133,31 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
       return yield* findById(id)
     }, Effect.orDie)
 
-    return { count, findById, list, unflag } as const
+    /** Records counts a sender account is owed, once per (delivery, metric), for its actor to settle. */
+    const owe = Effect.fn("SenderAccountRepository.owe")(function* (entries: ReadonlyArray<OwedCount>) {
+      if (entries.length === 0) return
+      yield* sql`
+        INSERT INTO sender_counts_pending ${sql.insert(entries.map((e) => ({
+          delivery_id: e.deliveryId,
+          metric: e.metric,
+          sender_account_id: e.senderAccountId,
+          org_id: e.orgId
+        })))}
+        ON CONFLICT (delivery_id, metric) DO NOTHING`
+    }, Effect.orDie)
+
+    /** Removes and sums what the account is owed; run it in the transaction that applies the sums. */
+    const takeOwed = Effect.fn("SenderAccountRepository.takeOwed")(function* (senderAccountId: string) {
+      const rows = yield* sql<{ metric: SenderMetric; org_id: string }>`
+        DELETE FROM sender_counts_pending WHERE sender_account_id = ${senderAccountId} RETURNING metric, org_id`
+      return sumOwed(rows.map((r) => ({ metric: r.metric, orgId: r.org_id })))
+    }, Effect.orDie)
+
+    const owedAccounts = Effect.fn("SenderAccountRepository.owedAccounts")(function* () {
+      const rows = yield* sql<{ id: string }>`SELECT DISTINCT sender_account_id AS id FROM sender_counts_pending`
+      return rows.map((r) => r.id)
+    }, Effect.orDie)
+
+    return { count, findById, list, unflag, owe, takeOwed, owedAccounts } as const
   })
 }) {}

@@ -25,7 +25,7 @@ describe("the service as a process", () => {
     const at = DateTime.unsafeMake("2026-05-01T00:00:00Z")
     const key = { orgId: "org-e2e", provider: "generic", providerMessageId: "m-1", recipient: "ada@example.com" }
     await withDataDir(dataDir, DeliveryRepository.pipe(Effect.flatMap((repo) =>
-      repo.acquire({ ...key, broadcastId: null, contactId: null, channel: "email", status: "sent", senderAccountId: null, cost: null, at })
+      repo.acquire({ ...key, broadcastId: null, contactId: null, channel: "email", status: "sent", senderAccountId: null, cost: null, at, reached: true })
     )))
 
     const second = await startService({ DATA_DIR: dataDir })

@@ -19,6 +19,7 @@ const newDelivery = (orgId: string, overrides: Partial<NewDelivery> = {}): NewDe
   senderAccountId: "sender-1",
   cost: { value: 0.25, unit: "USD" },
   at,
+  reached: true,
   ...overrides
 })
 

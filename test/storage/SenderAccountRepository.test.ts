@@ -95,5 +95,18 @@ for (const backend of backends) {
         expect(everyone.map((a) => a.id)).toEqual(expect.arrayContaining(["s-list-a", "s-list-b", "s-list-c"]))
         expect(yield* repo.findById("s-none")).toEqual(Option.none())
       }))
+
+    it.effect("counts owed are kept once per delivery and metric, and taken away whole, sends first", () =>
+      Effect.gen(function* () {
+        const repo = yield* SenderAccountRepository
+        const owed = (deliveryId: number, metric: SenderMetric) => ({ deliveryId, metric, senderAccountId: "s-owed", orgId: "org-owed" })
+        yield* repo.owe([owed(9001, "bounced"), owed(9001, "sent"), owed(9002, "sent")])
+        yield* repo.owe([owed(9001, "sent"), owed(9002, "delivered")])
+        expect(yield* repo.owedAccounts()).toContain("s-owed")
+        const taken = yield* repo.takeOwed("s-owed")
+        expect(taken).toEqual(Option.some({ orgId: "org-owed", counts: [["sent", 2], ["delivered", 1], ["bounced", 1]] }))
+        expect(yield* repo.takeOwed("s-owed")).toEqual(Option.none())
+        expect(yield* repo.owedAccounts()).not.toContain("s-owed")
+      }))
   })
 }

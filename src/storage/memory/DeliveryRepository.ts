@@ -47,7 +47,7 @@ export const layer = Layer.effect(
             senderAccountId: input.senderAccountId,
             errorReason: null,
             cost: input.cost,
-            milestones: { [input.status]: input.at },
+            milestones: input.reached ? { [input.status]: input.at } : {},
             decidedAt: null,
             decidedBy: null,
             createdAt: input.at,

@@ -1,13 +1,15 @@
 import { Effect, Layer, Option, Ref } from "effect"
 import type { SenderAccount } from "../../domain/Records.js"
 import { breach, rate } from "../../domain/SenderPolicy.js"
-import { SenderAccountRepository } from "../SenderAccountRepository.js"
+import type { OwedCount } from "../SenderAccountRepository.js"
+import { SenderAccountRepository, sumOwed } from "../SenderAccountRepository.js"
 
 /** The same interface over a map, for unit tests of the layers above; the contract suite keeps it true. */
 export const layer = Layer.effect(
   SenderAccountRepository,
   Effect.gen(function* () {
     const accounts = yield* Ref.make<ReadonlyMap<string, SenderAccount>>(new Map())
+    const owed = yield* Ref.make<ReadonlyMap<string, OwedCount>>(new Map())
     const save = (map: ReadonlyMap<string, SenderAccount>, account: SenderAccount) =>
       [account, new Map(map).set(account.id, account)] as const
 
@@ -50,7 +52,24 @@ export const layer = Layer.effect(
           if (current.flaggedAt === null) return [Option.some(current), map]
           const [account, next] = save(map, { ...current, flaggedAt: null, flaggedReason: null, updatedAt: at })
           return [Option.some(account), next]
-        })
+        }),
+      owe: (entries) =>
+        Ref.update(owed, (map) => {
+          const next = new Map(map)
+          for (const e of entries) {
+            const key = `${e.deliveryId}:${e.metric}`
+            if (!next.has(key)) next.set(key, e)
+          }
+          return next
+        }),
+      takeOwed: (senderAccountId) =>
+        Ref.modify(owed, (map) => {
+          const mine = [...map].filter(([, e]) => e.senderAccountId === senderAccountId)
+          const rest = new Map(map)
+          for (const [key] of mine) rest.delete(key)
+          return [sumOwed(mine.map(([, e]) => e)), rest]
+        }),
+      owedAccounts: () => Effect.map(Ref.get(owed), (map) => [...new Set([...map.values()].map((e) => e.senderAccountId))])
     })
   })
 )

@@ -81,6 +81,18 @@ CREATE TABLE sender_accounts (
 );
 CREATE INDEX sender_accounts_org ON sender_accounts (org_id);
 
+-- Counts owed to a sender account, written with the milestone that earns them and drained by the
+-- account's actor in batches; the primary key makes each (delivery, metric) count at most once.
+CREATE TABLE sender_counts_pending (
+  delivery_id bigint NOT NULL,
+  metric text NOT NULL,
+  sender_account_id text NOT NULL,
+  org_id text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (delivery_id, metric)
+);
+CREATE INDEX sender_counts_pending_account ON sender_counts_pending (sender_account_id);
+
 CREATE TABLE deliveries (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   org_id text NOT NULL,
@@ -188,6 +200,8 @@ CREATE TABLE ingest_inbox (
   event jsonb NOT NULL,
   received_at timestamptz NOT NULL DEFAULT now(),
   processed_at timestamptz,
+  -- A claimed row is leased until then; a failed one waits until then for its retry.
+  available_at timestamptz NOT NULL DEFAULT now(),
   attempts integer NOT NULL DEFAULT 0,
   last_error text,
   UNIQUE (provider, provider_event_id)

@@ -1,0 +1,58 @@
+import { Layer } from "effect"
+import { ContactActor } from "./actors/ContactActor.js"
+import { SenderActor } from "./actors/SenderActor.js"
+import { Inbox } from "./ingest/Inbox.js"
+import { Pipeline } from "./ingest/Pipeline.js"
+import { Replay } from "./ingest/Replay.js"
+import { ActivityRepository } from "./storage/ActivityRepository.js"
+import { BroadcastRepository } from "./storage/BroadcastRepository.js"
+import { ContactRepository } from "./storage/ContactRepository.js"
+import { DeadLetterRepository } from "./storage/DeadLetterRepository.js"
+import { DeliveryRepository } from "./storage/DeliveryRepository.js"
+import { InboxRepository } from "./storage/InboxRepository.js"
+import * as MemoryActivities from "./storage/memory/ActivityRepository.js"
+import * as MemoryBroadcasts from "./storage/memory/BroadcastRepository.js"
+import * as MemoryContacts from "./storage/memory/ContactRepository.js"
+import * as MemoryDeadLetters from "./storage/memory/DeadLetterRepository.js"
+import * as MemoryDeliveries from "./storage/memory/DeliveryRepository.js"
+import * as MemoryInbox from "./storage/memory/InboxRepository.js"
+import * as MemoryRollups from "./storage/memory/RollupRepository.js"
+import * as MemorySenders from "./storage/memory/SenderAccountRepository.js"
+import * as MemorySuppressions from "./storage/memory/SuppressionRepository.js"
+import { RollupRepository } from "./storage/RollupRepository.js"
+import { SenderAccountRepository } from "./storage/SenderAccountRepository.js"
+import { SuppressionRepository } from "./storage/SuppressionRepository.js"
+import * as Transactor from "./storage/Transactor.js"
+
+/** Every repository over the one SqlClient. */
+export const RepositoriesSql = Layer.mergeAll(
+  DeliveryRepository.Default,
+  ContactRepository.Default,
+  SuppressionRepository.Default,
+  ActivityRepository.Default,
+  SenderAccountRepository.Default,
+  RollupRepository.Default,
+  BroadcastRepository.Default,
+  InboxRepository.Default,
+  DeadLetterRepository.Default,
+  Transactor.Transactor.Default
+)
+
+/** The same interfaces in memory, for unit tests of the pipeline and the actors. */
+export const RepositoriesInMemory = Layer.mergeAll(
+  MemoryDeliveries.layer,
+  MemoryContacts.layer,
+  MemorySuppressions.layer,
+  MemoryActivities.layer,
+  MemorySenders.layer,
+  MemoryRollups.layer,
+  MemoryBroadcasts.layer,
+  MemoryInbox.layer,
+  MemoryDeadLetters.layer,
+  Transactor.inMemory
+)
+
+/** Inbox, actors, pipeline and replay over whichever repositories are provided. */
+export const Ingest = Layer.mergeAll(Pipeline.Default, Replay.Default).pipe(
+  Layer.provideMerge(Layer.mergeAll(ContactActor.Default, SenderActor.Default, Inbox.Default))
+)

@@ -1,0 +1,53 @@
+import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpApiSecurity, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { DeadLetter } from "../domain/Ingest.js"
+import { SenderAccount } from "../domain/Records.js"
+import { Conflict, NotFound, Unauthorized, Unprocessable } from "./Errors.js"
+
+/** `Authorization: Bearer $ADMIN_API_KEY`; with no key configured every admin request is refused. */
+export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("Sendtrail/AdminAuth", {
+  failure: Unauthorized,
+  security: { bearer: HttpApiSecurity.bearer }
+}) {}
+
+const id = HttpApiSchema.param("id", Schema.String)
+
+export const ReplayResult = Schema.Struct({
+  id: Schema.Number,
+  stage: Schema.Literal("decode", "apply"),
+  /** Events put back in the inbox (apply: the one event; decode: what the body decodes to now). */
+  requeued: Schema.Number
+})
+
+export class AdminApi extends HttpApiGroup.make("admin")
+  .add(
+    HttpApiEndpoint.get("deadLetters", "/admin/dead-letters")
+      .setUrlParams(Schema.Struct({
+        limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000))),
+        includeReplayed: Schema.optional(Schema.Literal("true", "false"))
+      }))
+      .addSuccess(Schema.Struct({ items: Schema.Array(DeadLetter) }))
+      .annotate(OpenApi.Summary, "Bodies that verified but did not decode, and events that kept failing; newest first")
+  )
+  .add(
+    HttpApiEndpoint.post("replayDeadLetter")`/admin/dead-letters/${id}/replay`
+      .addSuccess(ReplayResult)
+      .addError(NotFound)
+      .addError(Conflict)
+      .addError(Unprocessable)
+      .annotate(OpenApi.Summary, "Re-drive one dead letter through the pipeline (once)")
+  )
+  .add(
+    HttpApiEndpoint.get("senderAccounts", "/admin/sender-accounts")
+      .setUrlParams(Schema.Struct({ orgId: Schema.optional(Schema.String) }))
+      .addSuccess(Schema.Struct({ items: Schema.Array(SenderAccount) }))
+      .annotate(OpenApi.Summary, "Sender accounts with their counters, rates and flags")
+  )
+  .add(
+    HttpApiEndpoint.post("unflagSenderAccount")`/admin/sender-accounts/${id}/unflag`
+      .addSuccess(SenderAccount)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Clear a sender account's flag; a later breach flags it again")
+  )
+  .middleware(AdminAuth)
+  .addError(Unauthorized) {}

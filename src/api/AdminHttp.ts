@@ -1,0 +1,63 @@
+import { HttpApiBuilder } from "@effect/platform"
+import { DateTime, Effect, Layer, Option, Redacted } from "effect"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { AppConfig } from "../AppConfig.js"
+import { Replay } from "../ingest/Replay.js"
+import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
+import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
+import { AdminAuth } from "./Admin.js"
+import { Api } from "./Api.js"
+
+const digest = (value: string) => createHash("sha256").update(value).digest()
+
+export const AdminAuthLive = Layer.effect(
+  AdminAuth,
+  Effect.map(AppConfig, (config) =>
+    AdminAuth.of({
+      bearer: (token) =>
+        Option.match(config.adminApiKey, {
+          onNone: () => Effect.fail({ error: "Unauthorized" as const, message: "ADMIN_API_KEY is not configured: admin routes are closed" }),
+          // Hashing first gives equal lengths, so the comparison takes the same time whatever the token.
+          onSome: (key) =>
+            timingSafeEqual(digest(Redacted.value(token)), digest(Redacted.value(key)))
+              ? Effect.void
+              : Effect.fail({ error: "Unauthorized" as const, message: "Authorization must be 'Bearer <ADMIN_API_KEY>'" })
+        })
+    }))
+)
+
+type ReplayOutcome = { readonly id: number; readonly stage: "decode" | "apply"; readonly requeued: number }
+type ReplayError = { readonly error: "NotFound" | "Conflict" | "Unprocessable"; readonly message: string }
+
+const refusalStatus = { "not-found": "NotFound", "already-replayed": "Conflict", "still-invalid": "Unprocessable" } as const
+
+const notFound = (message: string) => Effect.fail({ error: "NotFound" as const, message })
+
+/** Ids arrive as path text; anything that is not a positive integer names no dead letter. */
+const parseId = (text: string) => (/^[1-9][0-9]{0,15}$/.test(text) ? Option.some(Number(text)) : Option.none())
+
+export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
+  Effect.gen(function* () {
+    const deadLetters = yield* DeadLetterRepository
+    const senders = yield* SenderAccountRepository
+    const replay = yield* Replay
+    return handlers
+      .handle("deadLetters", ({ urlParams }) =>
+        Effect.map(
+          deadLetters.list({ limit: urlParams.limit ?? 100, includeReplayed: urlParams.includeReplayed === "true" }),
+          (items) => ({ items })
+        ))
+      .handle("replayDeadLetter", ({ path }) =>
+        Option.match(parseId(path.id), {
+          onNone: () => notFound(`no dead letter '${path.id}'`),
+          onSome: (id): Effect.Effect<ReplayOutcome, ReplayError> =>
+            replay.replay(id).pipe(
+              Effect.mapError((refused) => ({ error: refusalStatus[refused.reason], message: refused.message }))
+            )
+        }))
+      .handle("senderAccounts", ({ urlParams }) => Effect.map(senders.list(urlParams.orgId), (items) => ({ items })))
+      .handle("unflagSenderAccount", ({ path }) =>
+        Effect.flatMap(DateTime.now, (at) => senders.unflag(path.id, at)).pipe(
+          Effect.flatMap(Option.match({ onNone: () => notFound(`no sender account '${path.id}'`), onSome: Effect.succeed }))
+        ))
+  }))

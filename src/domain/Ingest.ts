@@ -1,0 +1,26 @@
+import { Schema } from "effect"
+
+/** A row of the durable inbox: an encoded `NormalizedEvent` waiting to be applied. */
+export interface InboxEntry {
+  readonly id: number
+  readonly event: unknown
+  readonly attempts: number
+  readonly receivedAt: Date
+}
+
+export const DeadLetterStage = Schema.Literal("decode", "apply")
+export type DeadLetterStage = typeof DeadLetterStage.Type
+
+export const DeadLetter = Schema.Struct({
+  id: Schema.Number,
+  orgId: Schema.String,
+  provider: Schema.String,
+  inboxId: Schema.NullOr(Schema.Number),
+  stage: DeadLetterStage,
+  error: Schema.String,
+  rawBody: Schema.NullOr(Schema.String),
+  event: Schema.NullOr(Schema.Unknown),
+  createdAt: Schema.DateTimeUtc,
+  replayedAt: Schema.NullOr(Schema.DateTimeUtc)
+})
+export type DeadLetter = typeof DeadLetter.Type

@@ -1,0 +1,90 @@
+import { Data, DateTime, Deferred, Effect, Queue, Ref, Schema } from "effect"
+import { AppConfig } from "../AppConfig.js"
+import type { NormalizedEvent } from "../domain/Event.js"
+import { NormalizedEvent as NormalizedEventSchema, eventKey } from "../domain/Event.js"
+import { InboxRepository } from "../storage/InboxRepository.js"
+
+export class InboxOverloaded extends Data.TaggedError("InboxOverloaded")<{
+  readonly backlog: number
+  readonly retryAfterSeconds: number
+}> {}
+
+export interface AppendResult {
+  readonly accepted: number
+  readonly duplicates: number
+}
+
+interface Request {
+  readonly events: ReadonlyArray<NormalizedEvent>
+  readonly done: Deferred.Deferred<AppendResult>
+}
+
+const encodeEvent = Schema.encodeSync(NormalizedEventSchema)
+
+/** At most this many requests share one INSERT; a larger group waits for the next commit. */
+const maxRequestsPerCommit = 512
+
+/**
+ * The durable front door. Requests that arrive while a commit is in flight queue up and share the
+ * next one: one multi-row INSERT … ON CONFLICT DO NOTHING, one commit, and every caller answered
+ * after it. When the pipeline is far behind, new requests are refused instead of queued.
+ */
+export class Inbox extends Effect.Service<Inbox>()("Sendtrail/Inbox", {
+  scoped: Effect.gen(function* () {
+    const repo = yield* InboxRepository
+    const { inboxMaxBacklog } = yield* AppConfig
+    const backlog = yield* Ref.make((yield* repo.backlog()).pending)
+    const requests = yield* Queue.unbounded<Request>()
+    const wakeups = yield* Queue.sliding<void>(1)
+
+    const commit = (group: ReadonlyArray<Request>) =>
+      Effect.gen(function* () {
+        const rows = group.flatMap((r) => r.events.map((event) => ({
+          orgId: event.orgId, provider: event.provider, providerEventId: event.providerEventId, event: encodeEvent(event)
+        })))
+        const inserted = yield* repo.append(rows, yield* DateTime.now)
+        yield* Ref.update(backlog, (n) => n + inserted.size)
+        const credited = new Set<string>()
+        for (const request of group) {
+          let accepted = 0
+          for (const event of request.events) {
+            const key = eventKey(event)
+            if (inserted.has(key) && !credited.has(key)) {
+              credited.add(key)
+              accepted++
+            }
+          }
+          yield* Deferred.succeed(request.done, { accepted, duplicates: request.events.length - accepted })
+        }
+        if (inserted.size > 0) yield* Queue.offer(wakeups, undefined)
+      }).pipe(
+        Effect.catchAllCause((cause) => Effect.forEach(group, (r) => Deferred.failCause(r.done, cause), { discard: true }))
+      )
+
+    yield* Effect.forkScoped(Effect.forever(
+      Effect.gen(function* () {
+        const first = yield* Queue.take(requests)
+        const rest = yield* Queue.takeUpTo(requests, maxRequestsPerCommit - 1)
+        yield* commit([first, ...rest])
+      })
+    ))
+
+    const append = Effect.fn("Inbox.append")(function* (events: ReadonlyArray<NormalizedEvent>) {
+      const pending = yield* Ref.get(backlog)
+      if (pending >= inboxMaxBacklog) return yield* new InboxOverloaded({ backlog: pending, retryAfterSeconds: 5 })
+      const done = yield* Deferred.make<AppendResult>()
+      yield* Queue.offer(requests, { events, done })
+      return yield* Deferred.await(done)
+    })
+
+    return {
+      append,
+      /** The pipeline reports what it finished, so the backlog bound follows the real backlog. */
+      processed: (count: number) => Ref.update(backlog, (n) => Math.max(0, n - count)),
+      backlog: Ref.get(backlog),
+      /** Resolves after a commit that added rows (at most one wake-up is kept). */
+      awaitNewRows: Queue.take(wakeups),
+      wake: Queue.offer(wakeups, undefined)
+    } as const
+  })
+}) {}

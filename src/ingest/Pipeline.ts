@@ -1,0 +1,131 @@
+import { Cause, DateTime, Duration, Effect, Either, Exit, Schema } from "effect"
+import { ContactActor, contactKey } from "../actors/ContactActor.js"
+import { SenderActor } from "../actors/SenderActor.js"
+import { AppConfig } from "../AppConfig.js"
+import type { NormalizedEvent } from "../domain/Event.js"
+import { NormalizedEvent as NormalizedEventSchema } from "../domain/Event.js"
+import type { InboxEntry } from "../domain/Ingest.js"
+import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
+import { InboxRepository } from "../storage/InboxRepository.js"
+import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
+import { Inbox } from "./Inbox.js"
+
+const decodeEvent = Schema.decodeUnknownEither(NormalizedEventSchema)
+
+export const batchSize = 1_000
+/** A claimed row not finished by then is taken again (by this instance or another). */
+const lease = Duration.minutes(2)
+const idlePoll = Duration.millis(500)
+const keysInParallel = 256
+
+/** Waits 1 s after the first failure, doubling up to a minute. */
+export const retryDelay = (attempts: number): Duration.Duration =>
+  Duration.millis(Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1)))
+
+const describe = (cause: Cause.Cause<unknown>) => Cause.pretty(cause).split("\n").slice(0, 3).join(" ").slice(0, 500)
+
+/**
+ * Drains the inbox in id order: claims a batch, routes each event to its contact's actor (events of
+ * one contact in order, contacts in parallel), marks what was applied, retries what failed with
+ * backoff and dead-letters what keeps failing. At start it releases stale leases, so everything a
+ * crash left unprocessed is drained again.
+ */
+export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
+  scoped: Effect.gen(function* () {
+    const repo = yield* InboxRepository
+    const inbox = yield* Inbox
+    const deadLetters = yield* DeadLetterRepository
+    const contactActor = yield* ContactActor
+    const senderActor = yield* SenderActor
+    const senders = yield* SenderAccountRepository
+    const { pipelineMaxAttempts } = yield* AppConfig
+    const scope = yield* Effect.scope
+
+    const settle = (senderAccountIds: Iterable<string>) =>
+      Effect.forkIn(Effect.forEach(senderAccountIds, senderActor.settle, { concurrency: 8, discard: true }), scope)
+
+    const deadLetter = (entry: InboxEntry, event: NormalizedEvent | null, error: string) =>
+      Effect.gen(function* () {
+        const at = yield* DateTime.now
+        const raw = entry.event as { orgId?: unknown; provider?: unknown } | null
+        yield* deadLetters.add({
+          orgId: event?.orgId ?? (typeof raw?.orgId === "string" ? raw.orgId : "unknown"),
+          provider: event?.provider ?? (typeof raw?.provider === "string" ? raw.provider : "unknown"),
+          inboxId: entry.id, stage: "apply", error, rawBody: null, event: entry.event, at
+        })
+        yield* repo.complete([entry.id], at)
+        yield* Effect.logWarning(`inbox row ${entry.id} dead-lettered: ${error}`)
+      })
+
+    const failed = (entry: InboxEntry, event: NormalizedEvent, cause: Cause.Cause<unknown>) =>
+      Effect.gen(function* () {
+        const error = describe(cause)
+        const now = yield* DateTime.now
+        const attempts = yield* repo.fail(entry.id, error, DateTime.addDuration(now, retryDelay(entry.attempts + 1)))
+        if (attempts >= pipelineMaxAttempts) {
+          yield* deadLetter(entry, event, `after ${attempts} attempts: ${error}`)
+          return true
+        }
+        yield* Effect.logWarning(`inbox row ${entry.id} failed (attempt ${attempts}), retrying`, cause)
+        return false
+      })
+
+    const process = (entries: ReadonlyArray<InboxEntry>) =>
+      Effect.gen(function* () {
+        const byContact = new Map<string, Array<readonly [InboxEntry, NormalizedEvent]>>()
+        let finished = 0
+        for (const entry of entries) {
+          const decoded = decodeEvent(entry.event)
+          if (Either.isLeft(decoded)) {
+            yield* deadLetter(entry, null, `stored event does not decode: ${decoded.left.message}`)
+            finished++
+            continue
+          }
+          const key = contactKey(decoded.right)
+          const queue = byContact.get(key) ?? []
+          queue.push([entry, decoded.right])
+          byContact.set(key, queue)
+        }
+        const applied: Array<number> = []
+        const owed = new Set<string>()
+        yield* Effect.forEach(byContact.values(), (queue) =>
+          Effect.forEach(queue, ([entry, event]) =>
+            Effect.flatMap(Effect.exit(contactActor.apply(event)), (exit) => {
+              if (Exit.isSuccess(exit)) {
+                applied.push(entry.id)
+                if (exit.value.senderAccountId !== null) owed.add(exit.value.senderAccountId)
+                return Effect.void
+              }
+              return Effect.map(failed(entry, event, exit.cause), (dead) => void (finished += dead ? 1 : 0))
+            }), { discard: true }), { concurrency: keysInParallel, discard: true })
+        yield* repo.complete(applied, yield* DateTime.now)
+        yield* inbox.processed(applied.length + finished)
+        if (owed.size > 0) yield* settle(owed)
+      })
+
+    const drainOnce = Effect.gen(function* () {
+      const now = yield* DateTime.now
+      const entries = yield* repo.claim(batchSize, now, DateTime.addDuration(now, lease))
+      if (entries.length > 0) yield* process(entries)
+      return entries.length
+    })
+
+    yield* repo.releaseLeases(yield* DateTime.now)
+    yield* settle(yield* senders.owedAccounts())
+    yield* Effect.forkScoped(Effect.forever(
+      Effect.flatMap(drainOnce, (claimed) =>
+        claimed > 0 ? Effect.void : Effect.race(inbox.awaitNewRows, Effect.sleep(idlePoll)))
+    ).pipe(
+      // Storage trouble (a lost connection): say so, wait, and drain again; nothing is lost meanwhile.
+      Effect.catchAllCause((cause) => Effect.zipRight(Effect.logError("pipeline drain failed", cause), Effect.sleep(Duration.seconds(1)))),
+      Effect.forever
+    ))
+
+    return {
+      /** Drains until nothing is claimable now (tests, and shutdown of a test process). */
+      drain: Effect.gen(function* () {
+        while ((yield* drainOnce) > 0) continue
+      })
+    } as const
+  })
+}) {}

@@ -1,0 +1,83 @@
+import { SqlClient } from "@effect/sql"
+import type { DateTime } from "effect"
+import { Effect, Option } from "effect"
+import type { Category, Channel } from "../domain/Event.js"
+import type { Broadcast } from "../domain/Records.js"
+import { first, toDate, toDateTime } from "./Rows.js"
+
+export interface Recipient {
+  readonly channel: Channel
+  readonly address: string
+  readonly contactId: string | null
+}
+
+interface BroadcastRow {
+  readonly id: string
+  readonly org_id: string
+  readonly name: string
+  readonly category: Category
+  readonly channels: ReadonlyArray<Channel>
+  readonly created_at: Date
+}
+
+const fromRow = (row: BroadcastRow): Broadcast => ({
+  id: row.id,
+  orgId: row.org_id,
+  name: row.name,
+  category: row.category,
+  channels: row.channels,
+  createdAt: toDateTime(row.created_at)
+})
+
+/** Broadcasts and their recipient lists; a removed recipient stays listed with why and when. */
+export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("Sendtrail/BroadcastRepository", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+
+    const create = Effect.fn("BroadcastRepository.create")(function* (broadcast: Broadcast) {
+      yield* sql`
+        INSERT INTO broadcasts (id, org_id, name, category, channels, created_at)
+        VALUES (${broadcast.id}, ${broadcast.orgId}, ${broadcast.name}, ${broadcast.category},
+          ${broadcast.channels}, ${toDate(broadcast.createdAt)})
+        ON CONFLICT (id) DO NOTHING`
+    }, Effect.orDie)
+
+    const findById = Effect.fn("BroadcastRepository.findById")(function* (id: string) {
+      return Option.map(first(yield* sql<BroadcastRow>`SELECT * FROM broadcasts WHERE id = ${id}`), fromRow)
+    }, Effect.orDie)
+
+    const addRecipients = Effect.fn("BroadcastRepository.addRecipients")(function* (broadcastId: string, recipients: ReadonlyArray<Recipient>) {
+      if (recipients.length === 0) return
+      yield* sql`
+        INSERT INTO broadcast_recipients ${sql.insert(recipients.map((r) => ({
+          broadcast_id: broadcastId,
+          channel: r.channel,
+          address: r.address,
+          contact_id: r.contactId
+        })))}
+        ON CONFLICT (broadcast_id, channel, address) DO NOTHING`
+    }, Effect.orDie)
+
+    /** Recipients still on the list. */
+    const recipients = Effect.fn("BroadcastRepository.recipients")(function* (broadcastId: string) {
+      const rows = yield* sql<{ channel: Channel; address: string; contact_id: string | null }>`
+        SELECT channel, address, contact_id FROM broadcast_recipients
+        WHERE broadcast_id = ${broadcastId} AND removed_at IS NULL ORDER BY channel, address`
+      return rows.map((r): Recipient => ({ channel: r.channel, address: r.address, contactId: r.contact_id }))
+    }, Effect.orDie)
+
+    /** True for the call that removed it; the first removal's reason and time stay. */
+    const removeRecipient = Effect.fn("BroadcastRepository.removeRecipient")(
+      function* (broadcastId: string, channel: Channel, address: string, reason: string, at: DateTime.Utc) {
+        const rows = yield* sql`
+          UPDATE broadcast_recipients SET removed_at = ${toDate(at)}, removed_reason = ${reason}
+          WHERE broadcast_id = ${broadcastId} AND channel = ${channel} AND address = ${address} AND removed_at IS NULL
+          RETURNING address`
+        return rows.length > 0
+      },
+      Effect.orDie
+    )
+
+    return { create, findById, addRecipients, recipients, removeRecipient } as const
+  })
+}) {}

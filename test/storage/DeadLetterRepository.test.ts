@@ -1,0 +1,38 @@
+import { expect, layer } from "@effect/vitest"
+import { DateTime, Effect, Layer, Option } from "effect"
+import { DeadLetterRepository } from "../../src/storage/DeadLetterRepository.js"
+import * as MemoryDeadLetters from "../../src/storage/memory/DeadLetterRepository.js"
+import { sqlBackends } from "../support/databases.js"
+
+const at = DateTime.unsafeMake("2026-04-02T08:00:00Z")
+
+const backends = [
+  { name: "in-memory", layer: MemoryDeadLetters.layer },
+  ...sqlBackends.map((b) => ({ name: b.name, layer: DeadLetterRepository.Default.pipe(Layer.provide(b.layer)) }))
+]
+
+for (const backend of backends) {
+  layer(backend.layer)(`DeadLetterRepository (${backend.name})`, (it) => {
+    it.effect("keeps the raw body or the event with the error, lists newest first, and is replayed once", () =>
+      Effect.gen(function* () {
+        const letters = yield* DeadLetterRepository
+        const decode = yield* letters.add({
+          orgId: "org-dl", provider: "generic", inboxId: null, stage: "decode",
+          error: "type: expected one of …", rawBody: '{"type":"nope"}', event: null, at
+        })
+        const apply = yield* letters.add({
+          orgId: "org-dl", provider: "generic", inboxId: null, stage: "apply",
+          error: "defect", rawBody: null, event: { providerEventId: "e-1" }, at: DateTime.add(at, { seconds: 1 })
+        })
+        const listed = yield* letters.list({ limit: 10, includeReplayed: false })
+        expect(listed.map((l) => l.id).slice(0, 2)).toEqual([apply, decode])
+        const found = Option.getOrThrow(yield* letters.findById(decode))
+        expect(found).toMatchObject({ stage: "decode", rawBody: '{"type":"nope"}', event: null, replayedAt: null })
+        expect(Option.getOrThrow(yield* letters.findById(apply)).event).toEqual({ providerEventId: "e-1" })
+        expect(yield* letters.markReplayed(apply, at)).toBe(true)
+        expect(yield* letters.markReplayed(apply, at)).toBe(false)
+        expect((yield* letters.list({ limit: 10, includeReplayed: false })).map((l) => l.id)).not.toContain(apply)
+        expect((yield* letters.list({ limit: 10, includeReplayed: true })).map((l) => l.id)).toContain(apply)
+      }))
+  })
+}
