@@ -52,7 +52,10 @@ export const RepositoriesInMemory = Layer.mergeAll(
   Transactor.inMemory
 )
 
-/** Inbox, actors, pipeline and replay over whichever repositories are provided. */
-export const Ingest = Layer.mergeAll(Pipeline.Default, Replay.Default).pipe(
-  Layer.provideMerge(Layer.mergeAll(ContactActor.Default, SenderActor.Default, Inbox.Default))
-)
+/** Inbox, actors, pipeline and replay over whichever repositories are provided; tests may swap the contact actor. */
+export const makeIngest = <E, R>(contactActor: Layer.Layer<ContactActor, E, R>) =>
+  Layer.mergeAll(Pipeline.Default, Replay.Default).pipe(
+    Layer.provideMerge(Layer.mergeAll(contactActor, SenderActor.Default, Inbox.Default))
+  )
+
+export const Ingest = makeIngest(ContactActor.Default)

@@ -1,0 +1,533 @@
+// Ingest throughput: signed generic webhooks in, acknowledged events/s, ack latency, service RSS and
+// CPU, then pipeline lag (processed_at - received_at) and applied events/s read from the database.
+//
+// Each scenario (single-event webhooks, then batched webhooks) gets its own service process and its
+// own empty database, so the backlog one scenario leaves does not slow the next. Within a scenario
+// the concurrency rises step by step (closed loop: each of N workers sends, waits for the answer,
+// sends again) for BENCH_SECONDS each. Then the bench stops sending and waits for the pipeline to
+// apply the backlog (at most BENCH_DRAIN_SECONDS), stops the service with SIGTERM and reads
+// ingest_inbox directly. Event ids are `<run>.<scenario>.c<concurrency>.<n>`, so rows are grouped
+// by step.
+//
+// Waiting for the backlog: on PostgreSQL the bench counts unprocessed rows over its own connection.
+// The embedded database cannot be opened while the service holds it, and the service has no backlog
+// endpoint, so there the bench waits until the service process is idle (under 5% of a core for two
+// consecutive seconds) and reports, after the stop, how many rows were still unprocessed.
+//
+// The load generator is this process (one Bun process, fetch with keep-alive); the service is a
+// child process (`bun run start` -> `bun run src/main.ts`). On a 2-core machine they share the
+// cores, so the CPU each used is printed next to the figures.
+//
+// Environment:
+//   BENCH_DATABASE_URL       PostgreSQL server URL; a database is created per scenario and dropped after
+//   BENCH_SECONDS            seconds per load step (default 5)
+//   BENCH_CONCURRENCY        concurrency steps for single-event webhooks (default 1,8,32,128)
+//   BENCH_BATCH_CONCURRENCY  concurrency steps for batched webhooks (default 1,8,32,128)
+//   BENCH_BATCH_SIZE         events per batched webhook (default 500)
+//   BENCH_DRAIN_SECONDS      longest wait for the pipeline after a scenario (default 60)
+//   BENCH_SCENARIOS          which of single,batch,ceiling to run (default all three)
+import { PGlite } from "@electric-sql/pglite"
+import Pg from "pg"
+import { readdirSync, readFileSync } from "node:fs"
+import * as path from "node:path"
+import { sign } from "../../src/providers/Generic.js"
+import { freePort, startService, tempDataDir } from "../support/service.js"
+import type { RunningService } from "../support/service.js"
+
+const numbers = (value: string | undefined, fallback: ReadonlyArray<number>) =>
+  value === undefined || value.trim() === "" ? fallback : value.split(",").map((s) => Number(s.trim())).filter((n) => n > 0)
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5)
+const singleSteps = numbers(process.env.BENCH_CONCURRENCY, [1, 8, 32, 128])
+const batchSteps = numbers(process.env.BENCH_BATCH_CONCURRENCY, [1, 8, 32, 128])
+const batchSize = Number(process.env.BENCH_BATCH_SIZE ?? 500)
+const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 60)
+const scenarios = (process.env.BENCH_SCENARIOS ?? "single,batch,ceiling").split(",").map((s) => s.trim())
+const databaseUrl = process.env.BENCH_DATABASE_URL
+const requestTimeoutMs = 30_000
+const secret = "bench-secret"
+const runId = Date.now().toString(36)
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+// ---------------------------------------------------------------------------------------------
+// Events: unique ids, 10,000 recipients, 10 messages each, a realistic mix of types.
+
+const recipients = 10_000
+const senderAccounts = ["acct-eu-1", "acct-eu-2", "acct-us-1", "acct-us-2", "acct-sms-1"]
+const broadcasts = Array.from({ length: 20 }, (_, i) => `bc-${runId}-${i}`)
+/** Cumulative weights in per mille: 40% sent, 38% delivered, 12% opened, 6% clicked, the rest rarer. */
+const typeMix: ReadonlyArray<readonly [number, string, string]> = [
+  [400, "sent", ""],
+  [780, "delivered", ""],
+  [900, "opened", `,"data":{"ip":"203.0.113.7","userAgent":"Mozilla/5.0 (Macintosh)","machine":false}`],
+  [960, "clicked", `,"data":{"ip":"203.0.113.7","userAgent":"Mozilla/5.0 (Macintosh)","url":"https://example.com/offer"}`],
+  [975, "deferred", `,"data":{"reason":"451 4.7.1 try again later"}`],
+  [990, "bounced", `,"data":{"bounceKind":"hard","reason":"550 5.1.1 user unknown"}`],
+  [995, "soft_bounced", `,"data":{"reason":"452 4.2.2 mailbox full"}`],
+  [999, "unsubscribed", `,"data":{"category":"marketing"}`],
+  [1000, "complained", ""]
+]
+const pick = <A>(items: ReadonlyArray<A>): A => items[Math.floor(Math.random() * items.length)]!
+
+const eventJson = (id: string) => {
+  const roll = Math.floor(Math.random() * 1000)
+  const [, type, data] = typeMix.find(([limit]) => roll < limit)!
+  const r = Math.floor(Math.random() * recipients)
+  const message = `msg-${runId}-${r}-${Math.floor(Math.random() * 10)}`
+  const broadcast = Math.random() < 0.7 ? `,"broadcastId":"${pick(broadcasts)}"` : ""
+  const timestamp = Date.now() - Math.floor(Math.random() * 3_600_000)
+  return `{"id":"${id}","type":"${type}","timestamp":${timestamp},"messageId":"${message}","recipient":"user${r}@example.com",` +
+    `"senderAccountId":"${senderAccounts[r % senderAccounts.length]}"${broadcast}${data}}`
+}
+
+interface Payload {
+  readonly body: string
+  readonly events: number
+}
+
+const payloads = (scenario: string, concurrency: number, eventsPerRequest: number) => {
+  let counter = 0
+  const prefix = `${runId}.${scenario}.c${concurrency}.`
+  return (): Payload => {
+    if (eventsPerRequest === 1) return { body: eventJson(prefix + counter++), events: 1 }
+    const events: Array<string> = []
+    for (let i = 0; i < eventsPerRequest; i++) events.push(eventJson(prefix + counter++))
+    return { body: `[${events.join(",")}]`, events: eventsPerRequest }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service process: its pid (for RSS and CPU), found among this process's descendants.
+
+const parentOf = (pid: number): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+  } catch {
+    return undefined
+  }
+}
+
+const commandOf = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ")
+  } catch {
+    return ""
+  }
+}
+
+/** The deepest descendant of this process whose command line runs src/main.ts. */
+const findServicePid = (): number => {
+  const pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number)
+  const depth = (pid: number): number => {
+    let d = 0
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parentOf(p), d++) {
+      if (p === process.pid) return d
+    }
+    return -1
+  }
+  const candidates = pids.filter((pid) => commandOf(pid).includes("src/main.ts") && depth(pid) > 0)
+  const best = candidates.sort((a, b) => depth(b) - depth(a))[0]
+  if (best === undefined) throw new Error("cannot find the service's `bun run src/main.ts` process")
+  return best
+}
+
+const statusField = (pid: number, field: string): number => {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))
+  return match === null ? Number.NaN : Number(match[1]) / 1024
+}
+
+/** utime + stime of the process (all its threads), in seconds (assumes the usual 100 ticks/s). */
+const cpuSeconds = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+const ownCpuSeconds = () => {
+  const usage = process.cpuUsage()
+  return (usage.user + usage.system) / 1e6
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load: N workers in a closed loop for a fixed time; only 200 answers count as acknowledged.
+
+interface StepResult {
+  readonly scenario: string
+  readonly concurrency: number
+  readonly requests: number
+  readonly acknowledged: number
+  readonly eventsPerSecond: number
+  readonly requestsPerSecond: number
+  readonly p50: number
+  readonly p99: number
+  readonly non200: Map<number, number>
+  readonly networkErrors: number
+  readonly duplicates: number
+  readonly firstFailure: string | undefined
+  readonly rssMb: number
+  readonly hwmMb: number
+  readonly serviceCpu: number
+  readonly generatorCpu: number
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!
+
+const runStep = async (options: {
+  readonly scenario: string
+  readonly url: string
+  readonly concurrency: number
+  readonly method: "GET" | "POST"
+  readonly next: () => Payload
+  readonly servicePid: number | undefined
+}): Promise<StepResult> => {
+  const latencies: Array<number> = []
+  const non200 = new Map<number, number>()
+  let requests = 0
+  let acknowledged = 0
+  let duplicates = 0
+  let networkErrors = 0
+  let firstFailure: string | undefined
+  const cpuBefore = options.servicePid === undefined ? 0 : cpuSeconds(options.servicePid)
+  const ownBefore = ownCpuSeconds()
+  const started = performance.now()
+  const deadline = started + seconds * 1000
+
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const payload = options.method === "POST" ? options.next() : undefined
+      const init: RequestInit = payload === undefined
+        ? { signal: AbortSignal.timeout(requestTimeoutMs) }
+        : {
+          method: "POST",
+          body: payload.body,
+          headers: { "content-type": "application/json", "x-webhook-signature": `sha256=${sign(secret, payload.body)}` },
+          signal: AbortSignal.timeout(requestTimeoutMs)
+        }
+      const sent = performance.now()
+      requests++
+      try {
+        const response = await fetch(options.url, init)
+        const text = await response.text()
+        if (response.status === 200) {
+          latencies.push(performance.now() - sent)
+          if (payload === undefined) acknowledged++
+          else {
+            const answer = JSON.parse(text) as { accepted?: number; duplicates?: number }
+            acknowledged += answer.accepted ?? 0
+            duplicates += answer.duplicates ?? 0
+          }
+        } else {
+          non200.set(response.status, (non200.get(response.status) ?? 0) + 1)
+          firstFailure ??= `${response.status} ${text.slice(0, 300)}`
+        }
+      } catch (error) {
+        networkErrors++
+        firstFailure ??= `network: ${error instanceof Error ? error.message : String(error)}`
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency }, worker))
+  const elapsed = (performance.now() - started) / 1000
+  latencies.sort((a, b) => a - b)
+  const pid = options.servicePid
+  return {
+    scenario: options.scenario,
+    concurrency: options.concurrency,
+    requests,
+    acknowledged,
+    eventsPerSecond: acknowledged / elapsed,
+    requestsPerSecond: latencies.length / elapsed,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    non200,
+    networkErrors,
+    duplicates,
+    firstFailure,
+    rssMb: pid === undefined ? Number.NaN : statusField(pid, "VmRSS"),
+    hwmMb: pid === undefined ? Number.NaN : statusField(pid, "VmHWM"),
+    serviceCpu: pid === undefined ? Number.NaN : (cpuSeconds(pid) - cpuBefore) / elapsed,
+    generatorCpu: (ownCpuSeconds() - ownBefore) / elapsed
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Databases: a fresh PostgreSQL database per scenario, or a fresh embedded data folder.
+
+const postgres = databaseUrl === undefined ? undefined : new URL(databaseUrl)
+
+const psql = (sql: string) => {
+  if (postgres === undefined) return
+  const result = Bun.spawnSync(
+    ["psql", "-h", postgres.hostname, "-p", postgres.port || "5432", "-U", decodeURIComponent(postgres.username || "postgres"),
+      "-d", postgres.pathname.slice(1) || "postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql],
+    { env: { ...process.env, PGPASSWORD: decodeURIComponent(postgres.password) } }
+  )
+  if (result.exitCode !== 0) throw new Error(`psql failed: ${sql}\n${result.stderr.toString()}`)
+}
+
+const databaseFor = (name: string) => {
+  if (postgres === undefined) return undefined
+  const url = new URL(postgres.href)
+  url.pathname = `/${name}`
+  return url.href
+}
+
+interface LagRow {
+  readonly step: string
+  readonly rows: number
+  readonly processed: number
+  readonly p50: number | null
+  readonly p99: number | null
+  readonly max: number | null
+  readonly window: number | null
+}
+
+interface Outcome {
+  readonly lag: ReadonlyArray<LagRow>
+  readonly deliveryEvents: number
+  readonly deliveries: number
+  readonly deadLetters: number
+  readonly failedAttempts: number
+}
+
+const lagQuery = `
+  SELECT coalesce(split_part(provider_event_id, '.', 3), 'all') AS step,
+    count(*)::int AS rows,
+    count(processed_at)::int AS processed,
+    (percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000)::float8 AS p50,
+    (percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM processed_at - received_at)) * 1000)::float8 AS p99,
+    (max(extract(epoch FROM processed_at - received_at)) * 1000)::float8 AS max,
+    extract(epoch FROM max(processed_at) - min(received_at))::float8 AS window
+  FROM ingest_inbox WHERE provider = 'generic'
+  GROUP BY ROLLUP (split_part(provider_event_id, '.', 3))
+  ORDER BY min(id)`
+const countQueries = {
+  deliveryEvents: "SELECT count(*)::int AS n FROM delivery_events",
+  deliveries: "SELECT count(*)::int AS n FROM deliveries",
+  deadLetters: "SELECT count(*)::int AS n FROM dead_letters",
+  failedAttempts: "SELECT coalesce(sum(attempts), 0)::int AS n FROM ingest_inbox"
+}
+
+const readOutcome = async (query: <R>(sql: string) => Promise<ReadonlyArray<R>>): Promise<Outcome> => {
+  const count = async (sql: string) => (await query<{ n: number }>(sql))[0]?.n ?? 0
+  return {
+    lag: await query<LagRow>(lagQuery),
+    deliveryEvents: await count(countQueries.deliveryEvents),
+    deliveries: await count(countQueries.deliveries),
+    deadLetters: await count(countQueries.deadLetters),
+    failedAttempts: await count(countQueries.failedAttempts)
+  }
+}
+
+const withPostgres = async <A>(url: string, use: (client: Pg.Client) => Promise<A>): Promise<A> => {
+  const client = new Pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    return await use(client)
+  } finally {
+    await client.end()
+  }
+}
+
+const outcomeFromPostgres = (url: string) =>
+  withPostgres(url, (client) => readOutcome(async <R>(sql: string) => (await client.query(sql)).rows as ReadonlyArray<R>))
+
+const outcomeFromEmbedded = async (dataDir: string) => {
+  const db = await PGlite.create({ dataDir: path.join(dataDir, "pglite") })
+  try {
+    return await readOutcome(async <R>(sql: string) => (await db.query<R>(sql)).rows)
+  } finally {
+    await db.close()
+  }
+}
+
+/** Waits until the backlog is applied (PostgreSQL: counted; embedded: the service goes idle) or the time is up. */
+const waitForPipeline = async (servicePid: number, url: string | undefined): Promise<{ seconds: number; how: string }> => {
+  const started = performance.now()
+  const deadline = started + drainSeconds * 1000
+  const took = () => (performance.now() - started) / 1000
+  if (url !== undefined) {
+    return withPostgres(url, async (client) => {
+      while (performance.now() < deadline) {
+        const rows = (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM ingest_inbox WHERE processed_at IS NULL")).rows
+        if ((rows[0]?.n ?? 0) === 0) return { seconds: took(), how: "no unprocessed rows" }
+        await sleep(500)
+      }
+      return { seconds: took(), how: `gave up after ${drainSeconds} s` }
+    })
+  }
+  let quiet = 0
+  let before = cpuSeconds(servicePid)
+  while (performance.now() < deadline) {
+    await sleep(1000)
+    const now = cpuSeconds(servicePid)
+    quiet = now - before < 0.05 ? quiet + 1 : 0
+    before = now
+    if (quiet >= 2) return { seconds: took(), how: "service idle" }
+  }
+  return { seconds: took(), how: `gave up after ${drainSeconds} s` }
+}
+
+const stopService = async (service: RunningService) => {
+  const code = await Promise.race([service.stop("SIGTERM"), sleep(30_000).then(() => "timeout" as const)])
+  if (code !== "timeout") return `exit ${code}`
+  await service.stop("SIGKILL")
+  return "did not exit within 30 s of SIGTERM: killed"
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+const fixed = (n: number | null, digits = 0) => n === null || Number.isNaN(n) ? "-" : n.toFixed(digits)
+const thousands = (n: number) => Math.round(n).toLocaleString("en-US")
+const failures = (step: StepResult) => {
+  const parts = [...step.non200].map(([status, n]) => `${n}x${status}`)
+  if (step.networkErrors > 0) parts.push(`${step.networkErrors}xnet`)
+  return parts.length === 0 ? "0" : parts.join(" ")
+}
+
+const printSteps = (steps: ReadonlyArray<StepResult>) => {
+  console.log("| scenario | concurrency | requests | events/s acked | ack p50 ms | ack p99 ms | non-200 | service RSS (peak) MB | service CPU | generator CPU |")
+  console.log("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+  for (const s of steps) {
+    console.log(`| ${s.scenario} | ${s.concurrency} | ${thousands(s.requests)} | ${thousands(s.eventsPerSecond)} | ${fixed(s.p50, 1)} | ` +
+      `${fixed(s.p99, 1)} | ${failures(s)} | ${fixed(s.rssMb)} (${fixed(s.hwmMb)}) | ${fixed(s.serviceCpu * 100)}% | ${fixed(s.generatorCpu * 100)}% |`)
+  }
+  for (const s of steps) {
+    if (s.firstFailure !== undefined) console.log(`  ${s.scenario} c${s.concurrency} first failure: ${s.firstFailure}`)
+    if (s.duplicates > 0) console.log(`  ${s.scenario} c${s.concurrency}: ${s.duplicates} events answered as duplicates (all ids are unique)`)
+  }
+}
+
+const printOutcome = (scenario: string, steps: ReadonlyArray<StepResult>, outcome: Outcome) => {
+  console.log(`| ${scenario} step | inbox rows | processed | lag p50 ms | lag p99 ms | lag max ms | applied events/s |`)
+  console.log("|---|---:|---:|---:|---:|---:|---:|")
+  for (const row of outcome.lag) {
+    const applied = row.window === null || row.window <= 0 ? Number.NaN : row.processed / row.window
+    console.log(`| ${row.step} | ${thousands(row.rows)} | ${thousands(row.processed)} | ${fixed(row.p50)} | ${fixed(row.p99)} | ` +
+      `${fixed(row.max)} | ${row.step === "all" ? thousands(applied) : ""} |`)
+  }
+  const total = outcome.lag.find((row) => row.step === "all")
+  const acked = steps.reduce((sum, s) => sum + s.acknowledged, 0)
+  console.log(`  acknowledged ${thousands(acked)} events, inbox holds ${thousands(total?.rows ?? 0)}, ` +
+    `unprocessed at stop ${thousands((total?.rows ?? 0) - (total?.processed ?? 0))}, delivery_events ${thousands(outcome.deliveryEvents)}, ` +
+    `deliveries ${thousands(outcome.deliveries)}, dead letters ${outcome.deadLetters}, failed attempts ${outcome.failedAttempts}`)
+  console.log("  (applied events/s = processed rows / (max(processed_at) - min(received_at)) over the whole scenario)")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scenarios
+
+const runScenario = async (scenario: string, steps: ReadonlyArray<number>, eventsPerRequest: number) => {
+  const dbName = `sendtrail_bench_${runId}_${scenario}`
+  const url = databaseFor(dbName)
+  const dataDir = tempDataDir()
+  if (url !== undefined) psql(`CREATE DATABASE ${dbName}`)
+  try {
+    const service = await startService({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "Warning",
+      GENERIC_WEBHOOK_SECRET: secret,
+      INBOX_MAX_BACKLOG: "5000000",
+      ...(url === undefined ? {} : { DATABASE_URL: url })
+    }, 60_000)
+    let results: Array<StepResult> = []
+    let drained = { seconds: 0, how: "" }
+    let stopped = ""
+    try {
+      const servicePid = findServicePid()
+      const webhook = `${service.baseUrl}/connect/webhook/generic`
+      for (const concurrency of steps) {
+        const result = await runStep({
+          scenario, url: webhook, concurrency, method: "POST", next: payloads(scenario, concurrency, eventsPerRequest), servicePid
+        })
+        results = [...results, result]
+        console.error(`  ${scenario} c${concurrency}: ${thousands(result.eventsPerSecond)} events/s, p99 ${fixed(result.p99, 1)} ms, ` +
+          `non-200 ${failures(result)}`)
+      }
+      console.error(`  ${scenario}: waiting for the pipeline (at most ${drainSeconds} s)`)
+      drained = await waitForPipeline(servicePid, url)
+    } finally {
+      stopped = await stopService(service)
+    }
+    const outcome = url === undefined ? await outcomeFromEmbedded(dataDir) : await outcomeFromPostgres(url)
+    console.log(`\n### ${scenario} (${eventsPerRequest} event${eventsPerRequest === 1 ? "" : "s"} per request), ` +
+      `${url === undefined ? "embedded PGlite" : "PostgreSQL"}, ${seconds} s per step\n`)
+    printSteps(results)
+    console.log("")
+    printOutcome(scenario, results, outcome)
+    console.log(`  pipeline wait after the load: ${drained.seconds.toFixed(1)} s (${drained.how}); service stop: ${stopped}`)
+    const log = service.output().trim()
+    if (log !== "") {
+      const lines = log.split("\n")
+      console.log(`  service output (${lines.length} lines, first 20):`)
+      for (const line of lines.slice(0, 20)) console.log(`    ${line.slice(0, 400)}`)
+    }
+  } finally {
+    if (url !== undefined) psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+  }
+}
+
+/** The same generator against a trivial Bun.serve and against the service's GET /health. */
+const runCeiling = async () => {
+  const concurrencies = [singleSteps.at(-1) ?? 128]
+  const port = await freePort()
+  const echo = Bun.spawn([process.execPath, path.join(import.meta.dirname, "ingest-echo-server.ts")], {
+    env: { ...process.env, PORT: String(port) },
+    stdout: "pipe",
+    stderr: "inherit"
+  })
+  const results: Array<StepResult> = []
+  try {
+    const deadline = Date.now() + 10_000
+    while (!(await fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false))) {
+      if (Date.now() > deadline) throw new Error("the echo server did not start")
+      await sleep(100)
+    }
+    for (const concurrency of concurrencies) {
+      results.push(await runStep({
+        scenario: "trivial Bun.serve, POST single event", url: `http://127.0.0.1:${port}/`, concurrency, method: "POST",
+        next: payloads("echo", concurrency, 1), servicePid: echo.pid
+      }))
+      results.push(await runStep({
+        scenario: "trivial Bun.serve, POST 500-event batch", url: `http://127.0.0.1:${port}/`, concurrency: Math.min(concurrency, 32),
+        method: "POST", next: payloads("echo", concurrency, batchSize), servicePid: echo.pid
+      }))
+    }
+  } finally {
+    echo.kill("SIGTERM")
+    await echo.exited
+  }
+  const dbName = `sendtrail_bench_${runId}_health`
+  const url = databaseFor(dbName)
+  if (url !== undefined) psql(`CREATE DATABASE ${dbName}`)
+  try {
+    const service = await startService({
+      DATA_DIR: tempDataDir(), LOG_LEVEL: "Warning", ...(url === undefined ? {} : { DATABASE_URL: url })
+    }, 60_000)
+    try {
+      const servicePid = findServicePid()
+      for (const concurrency of concurrencies) {
+        results.push(await runStep({
+          scenario: "service GET /health", url: `${service.baseUrl}/health`, concurrency, method: "GET",
+          next: payloads("health", 1, 1), servicePid
+        }))
+      }
+    } finally {
+      await stopService(service)
+    }
+  } finally {
+    if (url !== undefined) psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+  }
+  console.log(`\n### HTTP ceiling: same generator, ${seconds} s per step (for GET and the echo server, "events/s" is 200 responses/s)\n`)
+  printSteps(results)
+}
+
+console.log(`ingest benchmark ${runId}: ${postgres === undefined ? "embedded PGlite" : `PostgreSQL ${postgres.host}`}, ` +
+  `${seconds} s per step, single ${singleSteps.join("/")}, batch of ${batchSize} ${batchSteps.join("/")}, drain <= ${drainSeconds} s`)
+if (scenarios.includes("single")) await runScenario("single", singleSteps, 1)
+if (scenarios.includes("batch")) await runScenario("batch", batchSteps, batchSize)
+if (scenarios.includes("ceiling")) await runCeiling()

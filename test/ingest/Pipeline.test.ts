@@ -1,0 +1,89 @@
+import { describe, expect, layer } from "@effect/vitest"
+import { DateTime, Effect, Layer, Option } from "effect"
+import { ContactActor } from "../../src/actors/ContactActor.js"
+import { Inbox } from "../../src/ingest/Inbox.js"
+import { Pipeline } from "../../src/ingest/Pipeline.js"
+import { ActivityRepository } from "../../src/storage/ActivityRepository.js"
+import { ContactRepository } from "../../src/storage/ContactRepository.js"
+import { DeadLetterRepository } from "../../src/storage/DeadLetterRepository.js"
+import { DeliveryRepository } from "../../src/storage/DeliveryRepository.js"
+import { InboxRepository } from "../../src/storage/InboxRepository.js"
+import { RollupRepository } from "../../src/storage/RollupRepository.js"
+import { SenderAccountRepository } from "../../src/storage/SenderAccountRepository.js"
+import { SuppressionRepository } from "../../src/storage/SuppressionRepository.js"
+import { makeEvent } from "../support/events.js"
+import { ingestInMemory } from "../support/ingest.js"
+
+const day = DateTime.unsafeMake("2026-02-10T09:00:00Z")
+
+/** Settling a sender account runs behind the pipeline; wait for it rather than for a fixed time. */
+const eventually = <A>(check: Effect.Effect<A>, accept: (a: A) => boolean) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 200; i++) {
+      const value = yield* check
+      if (accept(value)) return value
+      yield* Effect.sleep("10 millis")
+    }
+    return yield* check
+  })
+
+describe("pipeline", () => {
+  layer(ingestInMemory(), { excludeTestServices: true })((it) => {
+    it.effect("an event in the inbox is applied to the delivery, the contact, suppressions, activities, rollups and the sender", () =>
+      Effect.gen(function* () {
+        const inbox = yield* Inbox
+        const pipeline = yield* Pipeline
+        const base = { orgId: "org-p1", providerMessageId: "m-p1", recipient: "ada@example.com", senderAccountId: "sender-p1", occurredAt: day }
+        const result = yield* inbox.append([
+          makeEvent({ ...base, type: "sent", providerEventId: "p1-sent" }),
+          makeEvent({ ...base, type: "bounced", providerEventId: "p1-bounce", details: { reason: "no such user" }, occurredAt: DateTime.add(day, { minutes: 1 }) })
+        ])
+        expect(result).toEqual({ accepted: 2, duplicates: 0 })
+        expect(yield* inbox.append([makeEvent({ ...base, type: "sent", providerEventId: "p1-sent" })])).toEqual({ accepted: 0, duplicates: 1 })
+        yield* pipeline.drain
+
+        const delivery = Option.getOrThrow(yield* (yield* DeliveryRepository).findByProviderMessage({ ...base, provider: "generic" }))
+        expect(delivery).toMatchObject({ status: "bounced", errorReason: "no such user", senderAccountId: "sender-p1" })
+        expect((yield* (yield* DeliveryRepository).events(delivery.id)).map((e) => e.type)).toEqual(["sent", "bounced"])
+        const contact = Option.getOrThrow(yield* (yield* ContactRepository).findByAddress("org-p1", "email", "ada@example.com"))
+        expect(contact.bouncedChannels).toEqual(["email"])
+        const suppressed = yield* (yield* SuppressionRepository).check("org-p1", "email", ["ada@example.com"])
+        expect(suppressed.get("ada@example.com")?.reason).toBe("bounce")
+        expect((yield* (yield* ActivityRepository).forContact(contact.id, 10)).map((a) => a.title)).toEqual(["Email bounced"])
+        const daily = yield* (yield* RollupRepository).daily("org-p1", day, day)
+        expect(daily[0]?.counters).toMatchObject({ sent: 1, bounced: 1 })
+        const sender = yield* eventually((yield* SenderAccountRepository).findById("sender-p1"), Option.isSome)
+        expect(Option.map(sender, (s) => [s.sent, s.bounced])).toEqual(Option.some([1, 1]))
+        expect((yield* (yield* InboxRepository).backlog()).pending).toBe(0)
+      }))
+  })
+
+  const failing = ContactActor.make({
+    apply: (event) => event.recipient.startsWith("boom") ? Effect.die(new Error(`cannot apply ${event.providerEventId}`)) : Effect.succeed({ applied: true, senderAccountId: null }),
+    liveActors: Effect.succeed(0)
+  })
+
+  layer(ingestInMemory({}, Layer.succeed(ContactActor, failing)), { excludeTestServices: true })((it) => {
+    it.effect("an event that keeps failing is retried after a backoff and dead-lettered after the last attempt; others go on", () =>
+      Effect.gen(function* () {
+        const inbox = yield* Inbox
+        const pipeline = yield* Pipeline
+        yield* inbox.append([
+          makeEvent({ type: "delivered", recipient: "boom@example.com", providerEventId: "p2-boom" }),
+          makeEvent({ type: "delivered", recipient: "fine@example.com", providerEventId: "p2-fine" })
+        ])
+        yield* pipeline.drain
+        const repo = yield* InboxRepository
+        expect((yield* repo.backlog()).pending).toBe(1)
+        expect(yield* (yield* DeadLetterRepository).list({ limit: 10, includeReplayed: false })).toEqual([])
+        const letters = yield* eventually(
+          Effect.zipRight(pipeline.drain, (yield* DeadLetterRepository).list({ limit: 10, includeReplayed: false })),
+          (l) => l.length > 0
+        )
+        expect(letters).toHaveLength(1)
+        expect(letters[0]).toMatchObject({ stage: "apply", provider: "generic" })
+        expect(letters[0]!.error).toMatch(/after 2 attempts.*cannot apply p2-boom/)
+        expect((yield* repo.backlog()).pending).toBe(0)
+      }))
+  })
+})
