@@ -38,6 +38,14 @@ export class AdminApi extends HttpApiGroup.make("admin")
       .annotate(OpenApi.Summary, "Re-drive one dead letter through the pipeline (once)")
   )
   .add(
+    HttpApiEndpoint.get("inbox", "/admin/inbox")
+      .addSuccess(Schema.Struct({
+        pending: Schema.Number.annotations({ description: "events stored but not yet applied" }),
+        oldestPendingAgeSeconds: Schema.NullOr(Schema.Number)
+      }))
+      .annotate(OpenApi.Summary, "The ingest backlog: how many events wait to be applied, and for how long")
+  )
+  .add(
     HttpApiEndpoint.get("senderAccounts", "/admin/sender-accounts")
       .setUrlParams(Schema.Struct({ orgId: Schema.optional(Schema.String) }))
       .addSuccess(Schema.Struct({ items: Schema.Array(SenderAccount) }))

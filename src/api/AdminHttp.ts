@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import { AppConfig } from "../AppConfig.js"
 import { Replay } from "../ingest/Replay.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
+import { InboxRepository } from "../storage/InboxRepository.js"
 import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
 import { AdminAuth } from "./Admin.js"
 import { Api } from "./Api.js"
@@ -41,6 +42,7 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
     const deadLetters = yield* DeadLetterRepository
     const senders = yield* SenderAccountRepository
     const replay = yield* Replay
+    const inboxRows = yield* InboxRepository
     return handlers
       .handle("deadLetters", ({ urlParams }) =>
         Effect.map(
@@ -55,6 +57,11 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
               Effect.mapError((refused) => ({ error: refusalStatus[refused.reason], message: refused.message }))
             )
         }))
+      .handle("inbox", () =>
+        Effect.map(Effect.zip(inboxRows.backlog(), DateTime.now), ([backlog, now]) => ({
+          pending: backlog.pending,
+          oldestPendingAgeSeconds: backlog.oldest === null ? null : Math.max(0, (now.epochMillis - backlog.oldest.getTime()) / 1000)
+        })))
       .handle("senderAccounts", ({ urlParams }) => Effect.map(senders.list(urlParams.orgId), (items) => ({ items })))
       .handle("unflagSenderAccount", ({ path }) =>
         Effect.flatMap(DateTime.now, (at) => senders.unflag(path.id, at)).pipe(

@@ -23,6 +23,8 @@ export interface RunningService {
   readonly output: () => string
   /** Sends the signal and resolves with the exit code once the process has gone. */
   readonly stop: (signal?: NodeJS.Signals) => Promise<number | null>
+  /** SIGKILL to the whole process group: a crash, with no chance to clean up. */
+  readonly kill: () => Promise<void>
 }
 
 const waitForHealth = async (baseUrl: string, child: ChildProcess, output: () => string, timeoutMs: number) => {
@@ -36,13 +38,24 @@ const waitForHealth = async (baseUrl: string, child: ChildProcess, output: () =>
   throw new Error(`no healthy /health within ${timeoutMs} ms:\n${output()}`)
 }
 
+const killGroup = (child: ChildProcess) => {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL")
+  } catch {
+    // already gone
+  }
+}
+
 /** Starts the real service (`bun run start`) on a free port and waits until /health answers 200. */
 export const startService = async (env: Record<string, string>, timeoutMs = 30_000): Promise<RunningService> => {
   const port = env.PORT ?? String(await freePort())
   const child = spawn(process.execPath, ["run", "start"], {
     cwd: path.resolve(import.meta.dirname, "../.."),
     env: { ...process.env, LOG_LEVEL: "Warning", ...env, PORT: port },
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group: `bun run start` runs the service as a grandchild, and a crash test
+    // must be able to kill both at once.
+    detached: true
   })
   let log = ""
   child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString()))
@@ -53,7 +66,7 @@ export const startService = async (env: Record<string, string>, timeoutMs = 30_0
   try {
     await waitForHealth(baseUrl, child, output, timeoutMs)
   } catch (error) {
-    child.kill("SIGKILL")
+    killGroup(child)
     throw error
   }
   return {
@@ -62,6 +75,10 @@ export const startService = async (env: Record<string, string>, timeoutMs = 30_0
     stop: (signal = "SIGTERM") => {
       if (child.exitCode === null) child.kill(signal)
       return exited
+    },
+    kill: async () => {
+      killGroup(child)
+      await exited
     }
   }
 }
