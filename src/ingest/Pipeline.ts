@@ -103,12 +103,14 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
         if (owed.size > 0) yield* settle(owed)
       })
 
-    const drainOnce = Effect.gen(function* () {
+    // One batch in flight per instance: the background loop and an explicit drain take turns.
+    const oneBatch = yield* Effect.makeSemaphore(1)
+    const drainOnce = oneBatch.withPermits(1)(Effect.gen(function* () {
       const now = yield* DateTime.now
       const entries = yield* repo.claim(batchSize, now, DateTime.addDuration(now, lease))
       if (entries.length > 0) yield* process(entries)
       return entries.length
-    })
+    }))
 
     yield* repo.releaseLeases(yield* DateTime.now)
     yield* settle(yield* senders.owedAccounts())

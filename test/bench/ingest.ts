@@ -1,13 +1,16 @@
 // Ingest throughput: signed generic webhooks in, acknowledged events/s, ack latency, service RSS and
 // CPU, then pipeline lag (processed_at - received_at) and applied events/s read from the database.
 //
-// Each scenario (single-event webhooks, then batched webhooks) gets its own service process and its
-// own empty database, so the backlog one scenario leaves does not slow the next. Within a scenario
-// the concurrency rises step by step (closed loop: each of N workers sends, waits for the answer,
-// sends again) for BENCH_SECONDS each. Then the bench stops sending and waits for the pipeline to
-// apply the backlog (at most BENCH_DRAIN_SECONDS), stops the service with SIGTERM and reads
-// ingest_inbox directly. Event ids are `<run>.<scenario>.c<concurrency>.<n>`, so rows are grouped
-// by step.
+// Each scenario gets its own service process and its own empty database, so the backlog one scenario
+// leaves does not slow the next: `single` (one event per webhook) and `batch` (BENCH_BATCH_SIZE per
+// webhook) at rising concurrency, each step a closed loop (each of N workers sends, waits for the
+// answer, sends again) for BENCH_SECONDS; `paced` sends single-event webhooks at fixed rates (open
+// loop), to see the pipeline lag under a load it can follow; `ceiling` runs the same generator
+// against a trivial Bun.serve (ingest-echo-server.ts) and against the service's GET /health.
+// After the load steps of a scenario the bench stops sending, waits for the pipeline to apply the
+// backlog (at most BENCH_DRAIN_SECONDS), stops the service with SIGTERM and reads ingest_inbox
+// directly. Event ids are `<run>.<scenario>.<step>.<n>` (step c8: 8 workers; r100: 100 per second),
+// so rows are grouped by step.
 //
 // Waiting for the backlog: on PostgreSQL the bench counts unprocessed rows over its own connection.
 // The embedded database cannot be opened while the service holds it, and the service has no backlog
@@ -25,7 +28,9 @@
 //   BENCH_BATCH_CONCURRENCY  concurrency steps for batched webhooks (default 1,8,32,128)
 //   BENCH_BATCH_SIZE         events per batched webhook (default 500)
 //   BENCH_DRAIN_SECONDS      longest wait for the pipeline after a scenario (default 60)
-//   BENCH_SCENARIOS          which of single,batch,ceiling to run (default all three)
+//   BENCH_PACED_RATES        single-event webhooks per second for the paced (open-loop) steps (default 25,100)
+//   BENCH_TIMEOUT_SECONDS    client timeout per request (default 30)
+//   BENCH_SCENARIOS          which of single,batch,paced,ceiling to run (default all four)
 import { PGlite } from "@electric-sql/pglite"
 import Pg from "pg"
 import { readdirSync, readFileSync } from "node:fs"
@@ -42,9 +47,10 @@ const singleSteps = numbers(process.env.BENCH_CONCURRENCY, [1, 8, 32, 128])
 const batchSteps = numbers(process.env.BENCH_BATCH_CONCURRENCY, [1, 8, 32, 128])
 const batchSize = Number(process.env.BENCH_BATCH_SIZE ?? 500)
 const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 60)
-const scenarios = (process.env.BENCH_SCENARIOS ?? "single,batch,ceiling").split(",").map((s) => s.trim())
+const pacedRates = numbers(process.env.BENCH_PACED_RATES, [25, 100])
+const scenarios = (process.env.BENCH_SCENARIOS ?? "single,batch,paced,ceiling").split(",").map((s) => s.trim())
 const databaseUrl = process.env.BENCH_DATABASE_URL
-const requestTimeoutMs = 30_000
+const requestTimeoutMs = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 30) * 1000
 const secret = "bench-secret"
 const runId = Date.now().toString(36)
 
@@ -86,9 +92,9 @@ interface Payload {
   readonly events: number
 }
 
-const payloads = (scenario: string, concurrency: number, eventsPerRequest: number) => {
+const payloads = (scenario: string, step: string, eventsPerRequest: number) => {
   let counter = 0
-  const prefix = `${runId}.${scenario}.c${concurrency}.`
+  const prefix = `${runId}.${scenario}.${step}.`
   return (): Payload => {
     if (eventsPerRequest === 1) return { body: eventJson(prefix + counter++), events: 1 }
     const events: Array<string> = []
@@ -151,15 +157,15 @@ const ownCpuSeconds = () => {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Load: N workers in a closed loop for a fixed time; only 200 answers count as acknowledged.
+// Load: N workers in a closed loop for a fixed time, or requests launched at a fixed rate (open
+// loop). Only 200 answers count as acknowledged, and latency percentiles are over 200 answers.
 
 interface StepResult {
   readonly scenario: string
-  readonly concurrency: number
+  readonly load: string
   readonly requests: number
   readonly acknowledged: number
   readonly eventsPerSecond: number
-  readonly requestsPerSecond: number
   readonly p50: number
   readonly p99: number
   readonly non200: Map<number, number>
@@ -169,20 +175,41 @@ interface StepResult {
   readonly rssMb: number
   readonly hwmMb: number
   readonly serviceCpu: number
+  readonly databaseCpu: number
   readonly generatorCpu: number
 }
 
 const percentile = (sorted: ReadonlyArray<number>, p: number) =>
   sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!
 
-const runStep = async (options: {
+/** CPU seconds of every process named postgres (the local server, when the run is against it). */
+const postgresCpuSeconds = () => {
+  let total = 0
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8")
+      if (!stat.includes("(postgres)")) continue
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      total += (Number(fields[11]) + Number(fields[12])) / 100
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return total
+}
+
+interface StepOptions {
   readonly scenario: string
   readonly url: string
-  readonly concurrency: number
   readonly method: "GET" | "POST"
   readonly next: () => Payload
   readonly servicePid: number | undefined
-}): Promise<StepResult> => {
+  /** Closed loop with this many workers, or open loop at this many requests per second. */
+  readonly mode: { readonly concurrency: number } | { readonly rate: number }
+}
+
+const runStep = async (options: StepOptions): Promise<StepResult> => {
   const latencies: Array<number> = []
   const non200 = new Map<number, number>()
   let requests = 0
@@ -190,56 +217,75 @@ const runStep = async (options: {
   let duplicates = 0
   let networkErrors = 0
   let firstFailure: string | undefined
-  const cpuBefore = options.servicePid === undefined ? 0 : cpuSeconds(options.servicePid)
+  const pid = options.servicePid
+  const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid)
+  const databaseBefore = databaseUrl === undefined ? 0 : postgresCpuSeconds()
   const ownBefore = ownCpuSeconds()
   const started = performance.now()
   const deadline = started + seconds * 1000
 
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const payload = options.method === "POST" ? options.next() : undefined
-      const init: RequestInit = payload === undefined
-        ? { signal: AbortSignal.timeout(requestTimeoutMs) }
-        : {
-          method: "POST",
-          body: payload.body,
-          headers: { "content-type": "application/json", "x-webhook-signature": `sha256=${sign(secret, payload.body)}` },
-          signal: AbortSignal.timeout(requestTimeoutMs)
-        }
-      const sent = performance.now()
-      requests++
-      try {
-        const response = await fetch(options.url, init)
-        const text = await response.text()
-        if (response.status === 200) {
-          latencies.push(performance.now() - sent)
-          if (payload === undefined) acknowledged++
-          else {
-            const answer = JSON.parse(text) as { accepted?: number; duplicates?: number }
-            acknowledged += answer.accepted ?? 0
-            duplicates += answer.duplicates ?? 0
-          }
-        } else {
-          non200.set(response.status, (non200.get(response.status) ?? 0) + 1)
-          firstFailure ??= `${response.status} ${text.slice(0, 300)}`
-        }
-      } catch (error) {
-        networkErrors++
-        firstFailure ??= `network: ${error instanceof Error ? error.message : String(error)}`
+  const send = async () => {
+    const payload = options.method === "POST" ? options.next() : undefined
+    const init: RequestInit = payload === undefined
+      ? { signal: AbortSignal.timeout(requestTimeoutMs) }
+      : {
+        method: "POST",
+        body: payload.body,
+        headers: { "content-type": "application/json", "x-webhook-signature": `sha256=${sign(secret, payload.body)}` },
+        signal: AbortSignal.timeout(requestTimeoutMs)
       }
+    const sent = performance.now()
+    requests++
+    try {
+      const response = await fetch(options.url, init)
+      const text = await response.text()
+      if (response.status === 200) {
+        latencies.push(performance.now() - sent)
+        if (payload === undefined) acknowledged++
+        else {
+          const answer = JSON.parse(text) as { accepted?: number; duplicates?: number }
+          acknowledged += answer.accepted ?? 0
+          duplicates += answer.duplicates ?? 0
+        }
+      } else {
+        non200.set(response.status, (non200.get(response.status) ?? 0) + 1)
+        firstFailure ??= `${response.status} ${text.slice(0, 300)}`
+      }
+    } catch (error) {
+      networkErrors++
+      firstFailure ??= `network: ${error instanceof Error ? error.message : String(error)}`
     }
   }
-  await Promise.all(Array.from({ length: options.concurrency }, worker))
+
+  const { mode } = options
+  if ("concurrency" in mode) {
+    const worker = async () => {
+      while (performance.now() < deadline) await send()
+    }
+    await Promise.all(Array.from({ length: mode.concurrency }, worker))
+  } else {
+    // Open loop: launch what is due every few ms, whatever the answers do (at most 1,024 in flight).
+    const inFlight = new Set<Promise<void>>()
+    let launched = 0
+    while (performance.now() < deadline) {
+      const due = Math.floor(((performance.now() - started) / 1000) * mode.rate)
+      while (launched < due && inFlight.size < 1024) {
+        launched++
+        const request: Promise<void> = send().finally(() => inFlight.delete(request))
+        inFlight.add(request)
+      }
+      await sleep(2)
+    }
+    await Promise.all(inFlight)
+  }
   const elapsed = (performance.now() - started) / 1000
   latencies.sort((a, b) => a - b)
-  const pid = options.servicePid
   return {
     scenario: options.scenario,
-    concurrency: options.concurrency,
+    load: "concurrency" in mode ? String(mode.concurrency) : `${mode.rate}/s`,
     requests,
     acknowledged,
     eventsPerSecond: acknowledged / elapsed,
-    requestsPerSecond: latencies.length / elapsed,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
     non200,
@@ -249,6 +295,7 @@ const runStep = async (options: {
     rssMb: pid === undefined ? Number.NaN : statusField(pid, "VmRSS"),
     hwmMb: pid === undefined ? Number.NaN : statusField(pid, "VmHWM"),
     serviceCpu: pid === undefined ? Number.NaN : (cpuSeconds(pid) - cpuBefore) / elapsed,
+    databaseCpu: databaseUrl === undefined ? Number.NaN : (postgresCpuSeconds() - databaseBefore) / elapsed,
     generatorCpu: (ownCpuSeconds() - ownBefore) / elapsed
   }
 }
@@ -303,7 +350,7 @@ const lagQuery = `
     extract(epoch FROM max(processed_at) - min(received_at))::float8 AS window
   FROM ingest_inbox WHERE provider = 'generic'
   GROUP BY ROLLUP (split_part(provider_event_id, '.', 3))
-  ORDER BY min(id)`
+  ORDER BY grouping(split_part(provider_event_id, '.', 3)), min(id)`
 const countQueries = {
   deliveryEvents: "SELECT count(*)::int AS n FROM delivery_events",
   deliveries: "SELECT count(*)::int AS n FROM deliveries",
@@ -382,23 +429,26 @@ const stopService = async (service: RunningService) => {
 // Output
 
 const fixed = (n: number | null, digits = 0) => n === null || Number.isNaN(n) ? "-" : n.toFixed(digits)
-const thousands = (n: number) => Math.round(n).toLocaleString("en-US")
+const thousands = (n: number) => Number.isNaN(n) ? "-" : Math.round(n).toLocaleString("en-US")
 const failures = (step: StepResult) => {
   const parts = [...step.non200].map(([status, n]) => `${n}x${status}`)
-  if (step.networkErrors > 0) parts.push(`${step.networkErrors}xnet`)
+  if (step.networkErrors > 0) parts.push(`${step.networkErrors}x timeout/network`)
   return parts.length === 0 ? "0" : parts.join(" ")
 }
 
 const printSteps = (steps: ReadonlyArray<StepResult>) => {
-  console.log("| scenario | concurrency | requests | events/s acked | ack p50 ms | ack p99 ms | non-200 | service RSS (peak) MB | service CPU | generator CPU |")
-  console.log("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|")
+  const database = databaseUrl !== undefined
+  console.log(`| scenario | load | requests | events/s acked | ack p50 ms | ack p99 ms | non-200 | service RSS (peak) MB | service CPU |` +
+    `${database ? " postgres CPU |" : ""} generator CPU |`)
+  console.log(`|---|---:|---:|---:|---:|---:|---|---:|---:|${database ? "---:|" : ""}---:|`)
   for (const s of steps) {
-    console.log(`| ${s.scenario} | ${s.concurrency} | ${thousands(s.requests)} | ${thousands(s.eventsPerSecond)} | ${fixed(s.p50, 1)} | ` +
-      `${fixed(s.p99, 1)} | ${failures(s)} | ${fixed(s.rssMb)} (${fixed(s.hwmMb)}) | ${fixed(s.serviceCpu * 100)}% | ${fixed(s.generatorCpu * 100)}% |`)
+    console.log(`| ${s.scenario} | ${s.load} | ${thousands(s.requests)} | ${thousands(s.eventsPerSecond)} | ${fixed(s.p50, 1)} | ` +
+      `${fixed(s.p99, 1)} | ${failures(s)} | ${fixed(s.rssMb)} (${fixed(s.hwmMb)}) | ${fixed(s.serviceCpu * 100)}% |` +
+      `${database ? ` ${fixed(s.databaseCpu * 100)}% |` : ""} ${fixed(s.generatorCpu * 100)}% |`)
   }
   for (const s of steps) {
-    if (s.firstFailure !== undefined) console.log(`  ${s.scenario} c${s.concurrency} first failure: ${s.firstFailure}`)
-    if (s.duplicates > 0) console.log(`  ${s.scenario} c${s.concurrency}: ${s.duplicates} events answered as duplicates (all ids are unique)`)
+    if (s.firstFailure !== undefined) console.log(`  ${s.scenario} ${s.load} first failure: ${s.firstFailure}`)
+    if (s.duplicates > 0) console.log(`  ${s.scenario} ${s.load}: ${s.duplicates} events answered as duplicates (all ids are unique)`)
   }
 }
 
@@ -415,13 +465,20 @@ const printOutcome = (scenario: string, steps: ReadonlyArray<StepResult>, outcom
   console.log(`  acknowledged ${thousands(acked)} events, inbox holds ${thousands(total?.rows ?? 0)}, ` +
     `unprocessed at stop ${thousands((total?.rows ?? 0) - (total?.processed ?? 0))}, delivery_events ${thousands(outcome.deliveryEvents)}, ` +
     `deliveries ${thousands(outcome.deliveries)}, dead letters ${outcome.deadLetters}, failed attempts ${outcome.failedAttempts}`)
-  console.log("  (applied events/s = processed rows / (max(processed_at) - min(received_at)) over the whole scenario)")
+  console.log("  (lag = processed_at - received_at of each inbox row; applied events/s = processed rows / " +
+    "(max(processed_at) - min(received_at)) over the scenario)")
 }
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
 
-const runScenario = async (scenario: string, steps: ReadonlyArray<number>, eventsPerRequest: number) => {
+interface Step {
+  /** The middle part of the event ids, to group inbox rows by step: c8, r100. */
+  readonly id: string
+  readonly mode: StepOptions["mode"]
+}
+
+const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsPerRequest: number) => {
   const dbName = `sendtrail_bench_${runId}_${scenario}`
   const url = databaseFor(dbName)
   const dataDir = tempDataDir()
@@ -434,18 +491,18 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<number>, event
       INBOX_MAX_BACKLOG: "5000000",
       ...(url === undefined ? {} : { DATABASE_URL: url })
     }, 60_000)
-    let results: Array<StepResult> = []
+    const results: Array<StepResult> = []
     let drained = { seconds: 0, how: "" }
     let stopped = ""
     try {
       const servicePid = findServicePid()
       const webhook = `${service.baseUrl}/connect/webhook/generic`
-      for (const concurrency of steps) {
+      for (const step of steps) {
         const result = await runStep({
-          scenario, url: webhook, concurrency, method: "POST", next: payloads(scenario, concurrency, eventsPerRequest), servicePid
+          scenario, url: webhook, method: "POST", next: payloads(scenario, step.id, eventsPerRequest), servicePid, mode: step.mode
         })
-        results = [...results, result]
-        console.error(`  ${scenario} c${concurrency}: ${thousands(result.eventsPerSecond)} events/s, p99 ${fixed(result.p99, 1)} ms, ` +
+        results.push(result)
+        console.error(`  ${scenario} ${step.id}: ${thousands(result.eventsPerSecond)} events/s, p99 ${fixed(result.p99, 1)} ms, ` +
           `non-200 ${failures(result)}`)
       }
       console.error(`  ${scenario}: waiting for the pipeline (at most ${drainSeconds} s)`)
@@ -460,11 +517,10 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<number>, event
     console.log("")
     printOutcome(scenario, results, outcome)
     console.log(`  pipeline wait after the load: ${drained.seconds.toFixed(1)} s (${drained.how}); service stop: ${stopped}`)
-    const log = service.output().trim()
-    if (log !== "") {
-      const lines = log.split("\n")
-      console.log(`  service output (${lines.length} lines, first 20):`)
-      for (const line of lines.slice(0, 20)) console.log(`    ${line.slice(0, 400)}`)
+    const log = service.output().trim().split("\n").filter((line) => line !== "" && !line.startsWith("$ bun run"))
+    if (log.length > 0) {
+      console.log(`  service output (${log.length} lines, first 12):`)
+      for (const line of log.slice(0, 12)) console.log(`    ${line.slice(0, 400)}`)
     }
   } finally {
     if (url !== undefined) psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
@@ -473,11 +529,11 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<number>, event
 
 /** The same generator against a trivial Bun.serve and against the service's GET /health. */
 const runCeiling = async () => {
-  const concurrencies = [singleSteps.at(-1) ?? 128]
+  const concurrency = singleSteps.at(-1) ?? 128
   const port = await freePort()
   const echo = Bun.spawn([process.execPath, path.join(import.meta.dirname, "ingest-echo-server.ts")], {
     env: { ...process.env, PORT: String(port) },
-    stdout: "pipe",
+    stdout: "ignore",
     stderr: "inherit"
   })
   const results: Array<StepResult> = []
@@ -487,16 +543,15 @@ const runCeiling = async () => {
       if (Date.now() > deadline) throw new Error("the echo server did not start")
       await sleep(100)
     }
-    for (const concurrency of concurrencies) {
-      results.push(await runStep({
-        scenario: "trivial Bun.serve, POST single event", url: `http://127.0.0.1:${port}/`, concurrency, method: "POST",
-        next: payloads("echo", concurrency, 1), servicePid: echo.pid
-      }))
-      results.push(await runStep({
-        scenario: "trivial Bun.serve, POST 500-event batch", url: `http://127.0.0.1:${port}/`, concurrency: Math.min(concurrency, 32),
-        method: "POST", next: payloads("echo", concurrency, batchSize), servicePid: echo.pid
-      }))
-    }
+    const echoUrl = `http://127.0.0.1:${port}/`
+    results.push(await runStep({
+      scenario: "trivial Bun.serve, POST 1 event", url: echoUrl, method: "POST",
+      next: payloads("echo", "single", 1), servicePid: echo.pid, mode: { concurrency }
+    }))
+    results.push(await runStep({
+      scenario: `trivial Bun.serve, POST ${batchSize} events`, url: echoUrl, method: "POST",
+      next: payloads("echo", "batch", batchSize), servicePid: echo.pid, mode: { concurrency: Math.min(concurrency, 32) }
+    }))
   } finally {
     echo.kill("SIGTERM")
     await echo.exited
@@ -509,25 +564,29 @@ const runCeiling = async () => {
       DATA_DIR: tempDataDir(), LOG_LEVEL: "Warning", ...(url === undefined ? {} : { DATABASE_URL: url })
     }, 60_000)
     try {
-      const servicePid = findServicePid()
-      for (const concurrency of concurrencies) {
-        results.push(await runStep({
-          scenario: "service GET /health", url: `${service.baseUrl}/health`, concurrency, method: "GET",
-          next: payloads("health", 1, 1), servicePid
-        }))
-      }
+      results.push(await runStep({
+        scenario: "service GET /health", url: `${service.baseUrl}/health`, method: "GET",
+        next: payloads("health", "get", 1), servicePid: findServicePid(), mode: { concurrency }
+      }))
     } finally {
       await stopService(service)
     }
   } finally {
     if (url !== undefined) psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
   }
-  console.log(`\n### HTTP ceiling: same generator, ${seconds} s per step (for GET and the echo server, "events/s" is 200 responses/s)\n`)
+  console.log(`\n### HTTP ceiling: the same generator, ${seconds} s per step ("events/s" of the echo server counts events ` +
+    `in 200 answers; of /health, 200 answers)\n`)
   printSteps(results)
 }
 
+const closed = (steps: ReadonlyArray<number>): ReadonlyArray<Step> => steps.map((n) => ({ id: `c${n}`, mode: { concurrency: n } }))
+
 console.log(`ingest benchmark ${runId}: ${postgres === undefined ? "embedded PGlite" : `PostgreSQL ${postgres.host}`}, ` +
-  `${seconds} s per step, single ${singleSteps.join("/")}, batch of ${batchSize} ${batchSteps.join("/")}, drain <= ${drainSeconds} s`)
-if (scenarios.includes("single")) await runScenario("single", singleSteps, 1)
-if (scenarios.includes("batch")) await runScenario("batch", batchSteps, batchSize)
+  `${seconds} s per step, single ${singleSteps.join("/")}, batch of ${batchSize} ${batchSteps.join("/")}, ` +
+  `paced ${pacedRates.join("/")} events/s, drain <= ${drainSeconds} s`)
+if (scenarios.includes("single")) await runScenario("single", closed(singleSteps), 1)
+if (scenarios.includes("batch")) await runScenario("batch", closed(batchSteps), batchSize)
+if (scenarios.includes("paced") && pacedRates.length > 0) {
+  await runScenario("paced", pacedRates.map((rate) => ({ id: `r${rate}`, mode: { rate } })), 1)
+}
 if (scenarios.includes("ceiling")) await runCeiling()

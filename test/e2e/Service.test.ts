@@ -4,6 +4,7 @@ import { DateTime, Effect, Layer, ManagedRuntime, Option } from "effect"
 import * as path from "node:path"
 import { DeliveryRepository } from "../../src/storage/DeliveryRepository.js"
 import * as Database from "../../src/storage/Database.js"
+import { freshSchemaUrl } from "../support/databases.js"
 import { startService, tempDataDir } from "../support/service.js"
 
 /** Opens the service's data folder from the test, while the service is stopped. */
@@ -45,7 +46,7 @@ describe("the service as a process", () => {
   })
 
   it.runIf(process.env.TEST_DATABASE_URL)("uses the PostgreSQL server named by DATABASE_URL", { timeout: 60_000 }, async () => {
-    const service = await startService({ DATA_DIR: tempDataDir(), DATABASE_URL: process.env.TEST_DATABASE_URL! })
+    const service = await startService({ DATA_DIR: tempDataDir(), DATABASE_URL: await freshSchemaUrl(process.env.TEST_DATABASE_URL!) })
     const health = await fetch(`${service.baseUrl}/health`).then((r) => r.json())
     expect(health).toMatchObject({ status: "ok", database: { kind: "postgres", state: "up" } })
     expect(JSON.stringify(health)).not.toMatch(/postgres:\/\//)

@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Redacted } from "effect"
+import Pg from "pg"
 import * as Database from "../../src/storage/Database.js"
 import * as Migrations from "../../src/storage/Migrations.js"
 
@@ -25,6 +26,21 @@ export const postgresLayer = (url: string) =>
       return Layer.provideMerge(Migrations.layer, Database.postgresLayer(Redacted.make(scoped.toString())))
     })
   )
+
+/** A URL for a new, empty schema on the server (for a service process under test); left for CI's throwaway database. */
+export const freshSchemaUrl = async (url: string): Promise<string> => {
+  const schema = `e2e_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`
+  const client = new Pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(`CREATE SCHEMA ${schema}`)
+  } finally {
+    await client.end()
+  }
+  const scoped = new URL(url)
+  scoped.searchParams.set("options", `-c search_path=${schema}`)
+  return scoped.toString()
+}
 
 export interface Backend {
   readonly name: string
