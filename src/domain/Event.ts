@@ -35,6 +35,8 @@ export const EventDetails = Schema.Struct({
   machine: Schema.optional(Schema.Boolean),
   reason: Schema.optional(Schema.String),
   errorCode: Schema.optional(Schema.String),
+  /** RFC 3463 enhanced status of a bounce ("5.1.1"); 5.7.x / 4.7.x are policy or reputation rejections. */
+  enhancedStatus: Schema.optional(Schema.String),
   category: Schema.optional(Category)
 })
 export type EventDetails = typeof EventDetails.Type

@@ -1,27 +1,15 @@
-import { createHmac, timingSafeEqual } from "node:crypto"
+import { createHmac } from "node:crypto"
 import { DateTime, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import type { EventDetails, NormalizedEvent } from "../domain/Event.js"
 import { BounceKind, Category, Channel, EventType, normalizeAddress } from "../domain/Event.js"
+import { parseJson, PayloadRejected, rejection, sameBytes, show, SignatureRejected } from "./Webhook.js"
 
 /** Sendtrail's own signed webhook format; the contract is `docs/webhooks.md`. */
 export const provider = "generic"
 
 export const maxEvents = 10_000
 
-export class SignatureRejected extends Schema.TaggedError<SignatureRejected>()("SignatureRejected", {
-  check: Schema.String,
-  message: Schema.String
-}) {}
-
-export class PayloadRejected extends Schema.TaggedError<PayloadRejected>()("PayloadRejected", {
-  path: Schema.String,
-  message: Schema.String
-}) {}
-
-const show = (value: unknown): string => {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text
-}
+export { PayloadRejected, SignatureRejected }
 
 const expecting = <A, I>(schema: Schema.Schema<A, I>, expected: string): Schema.Schema<A, I> =>
   schema.annotations({ message: (issue) => ({ message: `expected ${expected}, got ${show(issue.actual)}`, override: true }) })
@@ -100,16 +88,6 @@ type WireEvent = typeof WireEvent.Type
 const decodeOne = Schema.decodeUnknown(WireEvent, { errors: "first" })
 const decodeMany = Schema.decodeUnknown(Schema.Array(WireEvent), { errors: "first" })
 
-const pathOf = (path: ReadonlyArray<PropertyKey>): string =>
-  path.map((key, i) => typeof key === "number" ? `[${key}]` : i === 0 ? String(key) : `.${String(key)}`).join("")
-
-const rejection = (error: ParseResult.ParseError): PayloadRejected => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  if (issue === undefined) return new PayloadRejected({ path: "", message: error.message })
-  const path = pathOf(issue.path)
-  const label = path === "" ? "body" : path
-  return new PayloadRejected({ path, message: issue._tag === "Missing" ? `${label} ${issue.message}` : `${label}: ${issue.message}` })
-}
 
 const detailsOf = (type: EventType, data: WireData): EventDetails => {
   const bounceKind = type === "soft_bounced" ? "soft" : data.bounceKind
@@ -144,14 +122,6 @@ const normalize = (orgId: string) => (event: WireEvent): NormalizedEvent => {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true })
-
-const parseJson = (rawBody: Uint8Array) =>
-  Effect.try({
-    try: (): unknown => JSON.parse(utf8.decode(rawBody)),
-    catch: (error) =>
-      new PayloadRejected({ path: "", message: `the body is not JSON: ${error instanceof Error ? error.message : String(error)}` })
-  })
 
 /** Decodes one event object or an array of them into normalized events, naming the first field that failed. */
 export const decode = Effect.fn("Generic.decode")(function* (rawBody: Uint8Array, orgId: string) {
@@ -205,9 +175,7 @@ export const verify = Effect.fn("Generic.verify")(function* (
       message: "the x-webhook-signature header is not 64 hex digits (optionally prefixed by sha256=)"
     })
   }
-  const received = Buffer.from(hex, "hex")
-  const expected = hmac(key, rawBody)
-  if (received.length !== expected.length || !timingSafeEqual(received, expected)) {
+  if (!sameBytes(Buffer.from(hex, "hex"), hmac(key, rawBody))) {
     return yield* new SignatureRejected({ check: "signature-mismatch", message: "the x-webhook-signature header does not match the body" })
   }
 })

@@ -34,6 +34,7 @@
 import { PGlite } from "@electric-sql/pglite"
 import Pg from "pg"
 import { readdirSync, readFileSync } from "node:fs"
+import { loadavg } from "node:os"
 import * as path from "node:path"
 import { sign } from "../../src/providers/Generic.js"
 import { freePort, startService, tempDataDir } from "../support/service.js"
@@ -205,6 +206,8 @@ interface StepOptions {
   readonly method: "GET" | "POST"
   readonly next: () => Payload
   readonly servicePid: number | undefined
+  /** The status that counts as success (200 unless given). */
+  readonly expect?: number
   /** Closed loop with this many workers, or open loop at this many requests per second. */
   readonly mode: { readonly concurrency: number } | { readonly rate: number }
 }
@@ -239,7 +242,7 @@ const runStep = async (options: StepOptions): Promise<StepResult> => {
     try {
       const response = await fetch(options.url, init)
       const text = await response.text()
-      if (response.status === 200) {
+      if (response.status === (options.expect ?? 200)) {
         latencies.push(performance.now() - sent)
         if (payload === undefined) acknowledged++
         else {
@@ -564,9 +567,14 @@ const runCeiling = async () => {
       DATA_DIR: tempDataDir(), LOG_LEVEL: "Warning", ...(url === undefined ? {} : { DATABASE_URL: url })
     }, 60_000)
     try {
+      const servicePid = findServicePid()
       results.push(await runStep({
-        scenario: "service GET /health", url: `${service.baseUrl}/health`, method: "GET",
-        next: payloads("health", "get", 1), servicePid: findServicePid(), mode: { concurrency }
+        scenario: "service GET /health (SELECT 1)", url: `${service.baseUrl}/health`, method: "GET",
+        next: payloads("health", "get", 1), servicePid, mode: { concurrency }
+      }))
+      results.push(await runStep({
+        scenario: "service GET /no-such-route (404, no database)", url: `${service.baseUrl}/no-such-route`, method: "GET",
+        next: payloads("health", "get", 1), servicePid, mode: { concurrency }, expect: 404
       }))
     } finally {
       await stopService(service)
@@ -575,12 +583,14 @@ const runCeiling = async () => {
     if (url !== undefined) psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
   }
   console.log(`\n### HTTP ceiling: the same generator, ${seconds} s per step ("events/s" of the echo server counts events ` +
-    `in 200 answers; of /health, 200 answers)\n`)
+    `in its answers; of the GET rows, answers with the expected status)\n`)
   printSteps(results)
 }
 
 const closed = (steps: ReadonlyArray<number>): ReadonlyArray<Step> => steps.map((n) => ({ id: `c${n}`, mode: { concurrency: n } }))
 
+const load = () => loadavg().map((n) => n.toFixed(2)).join(" ")
+console.log(`load average before: ${load()}`)
 console.log(`ingest benchmark ${runId}: ${postgres === undefined ? "embedded PGlite" : `PostgreSQL ${postgres.host}`}, ` +
   `${seconds} s per step, single ${singleSteps.join("/")}, batch of ${batchSize} ${batchSteps.join("/")}, ` +
   `paced ${pacedRates.join("/")} events/s, drain <= ${drainSeconds} s`)
@@ -590,3 +600,4 @@ if (scenarios.includes("paced") && pacedRates.length > 0) {
   await runScenario("paced", pacedRates.map((rate) => ({ id: `r${rate}`, mode: { rate } })), 1)
 }
 if (scenarios.includes("ceiling")) await runCeiling()
+console.log(`\nload average after: ${load()}`)
