@@ -3,15 +3,19 @@ import { ContactActor } from "./actors/ContactActor.js"
 import { SenderActor } from "./actors/SenderActor.js"
 import { Inbox } from "./ingest/Inbox.js"
 import { Pipeline } from "./ingest/Pipeline.js"
+import { Receiver } from "./ingest/Receiver.js"
 import { Replay } from "./ingest/Replay.js"
+import { WebhookStats } from "./ingest/WebhookStats.js"
 import { ActivityRepository } from "./storage/ActivityRepository.js"
 import { BroadcastRepository } from "./storage/BroadcastRepository.js"
+import { ConnectionRepository } from "./storage/ConnectionRepository.js"
 import { ContactRepository } from "./storage/ContactRepository.js"
 import { DeadLetterRepository } from "./storage/DeadLetterRepository.js"
 import { DeliveryRepository } from "./storage/DeliveryRepository.js"
 import { InboxRepository } from "./storage/InboxRepository.js"
 import * as MemoryActivities from "./storage/memory/ActivityRepository.js"
 import * as MemoryBroadcasts from "./storage/memory/BroadcastRepository.js"
+import * as MemoryConnections from "./storage/memory/ConnectionRepository.js"
 import * as MemoryContacts from "./storage/memory/ContactRepository.js"
 import * as MemoryDeadLetters from "./storage/memory/DeadLetterRepository.js"
 import * as MemoryDeliveries from "./storage/memory/DeliveryRepository.js"
@@ -35,6 +39,7 @@ export const RepositoriesSql = Layer.mergeAll(
   BroadcastRepository.Default,
   InboxRepository.Default,
   DeadLetterRepository.Default,
+  ConnectionRepository.Default,
   Transactor.Transactor.Default
 )
 
@@ -49,13 +54,14 @@ export const RepositoriesInMemory = Layer.mergeAll(
   MemoryBroadcasts.layer,
   MemoryInbox.layer,
   MemoryDeadLetters.layer,
+  MemoryConnections.layer,
   Transactor.inMemory
 )
 
 /** Inbox, actors, pipeline and replay over whichever repositories are provided; tests may swap the contact actor. */
 export const makeIngest = <E, R>(contactActor: Layer.Layer<ContactActor, E, R>) =>
-  Layer.mergeAll(Pipeline.Default, Replay.Default).pipe(
-    Layer.provideMerge(Layer.mergeAll(contactActor, SenderActor.Default, Inbox.Default))
+  Layer.mergeAll(Pipeline.Default, Replay.Default, Receiver.Default).pipe(
+    Layer.provideMerge(Layer.mergeAll(contactActor, SenderActor.Default, Inbox.Default, WebhookStats.Default))
   )
 
 export const Ingest = makeIngest(ContactActor.Default)

@@ -57,14 +57,14 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       publicBaseUrl: Option.getOrElse(yield* publicBaseUrl, () => `http://localhost:${listenPort}`),
       defaultOrgId: yield* Config.nonEmptyString("DEFAULT_ORG_ID").pipe(Config.withDefault("default")),
       adminApiKey: yield* Config.redacted("ADMIN_API_KEY").pipe(Config.option),
-      genericWebhookSecret: yield* Config.redacted("GENERIC_WEBHOOK_SECRET").pipe(Config.option),
       senderPolicy: {
         maxBounceRate: yield* fraction("SENDER_MAX_BOUNCE_RATE", 0.03),
         maxComplaintRate: yield* fraction("SENDER_MAX_COMPLAINT_RATE", 0.001),
         minimumSample: yield* positiveInteger("SENDER_MIN_SAMPLE", 100)
       },
       inboxMaxBacklog: yield* positiveInteger("INBOX_MAX_BACKLOG", 200_000),
-      pipelineMaxAttempts: yield* positiveInteger("PIPELINE_MAX_ATTEMPTS", 5)
+      pipelineMaxAttempts: yield* positiveInteger("PIPELINE_MAX_ATTEMPTS", 5),
+      webhookMaxBodyBytes: yield* positiveInteger("WEBHOOK_MAX_BODY_BYTES", 5 * 1024 * 1024)
     }
   })
 }) {}

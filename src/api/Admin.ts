@@ -2,7 +2,7 @@ import { HttpApiEndpoint, HttpApiGroup, HttpApiMiddleware, HttpApiSchema, HttpAp
 import { Schema } from "effect"
 import { DeadLetter } from "../domain/Ingest.js"
 import { SenderAccount } from "../domain/Records.js"
-import { Conflict, NotFound, Unauthorized, Unprocessable } from "./Errors.js"
+import { BadRequest, Conflict, NotFound, Unauthorized, Unprocessable } from "./Errors.js"
 
 /** `Authorization: Bearer $ADMIN_API_KEY`; with no key configured every admin request is refused. */
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("Sendtrail/AdminAuth", {
@@ -19,7 +19,35 @@ export const ReplayResult = Schema.Struct({
   requeued: Schema.Number
 })
 
+export const ConnectionView = Schema.Struct({
+  id: Schema.String,
+  orgId: Schema.String,
+  vendor: Schema.String,
+  /** The names of the secrets it holds; their values are never shown. */
+  secrets: Schema.Record({ key: Schema.String, value: Schema.Literal("[redacted]") }),
+  createdAt: Schema.DateTimeUtc
+})
+
+export const NewConnection = Schema.Struct({
+  orgId: Schema.NonEmptyTrimmedString,
+  vendor: Schema.String,
+  secrets: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+
 export class AdminApi extends HttpApiGroup.make("admin")
+  .add(
+    HttpApiEndpoint.post("createConnection", "/admin/connections")
+      .setPayload(NewConnection)
+      .addSuccess(ConnectionView, { status: 201 })
+      .addError(BadRequest)
+      .annotate(OpenApi.Summary, "Register an organisation's account at a provider; its webhooks go to /connect/webhook/{vendor}/{id}")
+  )
+  .add(
+    HttpApiEndpoint.get("connections", "/admin/connections")
+      .setUrlParams(Schema.Struct({ orgId: Schema.optional(Schema.String) }))
+      .addSuccess(Schema.Struct({ items: Schema.Array(ConnectionView) }))
+      .annotate(OpenApi.Summary, "Provider connections, secrets redacted")
+  )
   .add(
     HttpApiEndpoint.get("deadLetters", "/admin/dead-letters")
       .setUrlParams(Schema.Struct({

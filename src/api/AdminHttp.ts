@@ -3,6 +3,9 @@ import { DateTime, Effect, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { AppConfig } from "../AppConfig.js"
 import { Replay } from "../ingest/Replay.js"
+import { findVendor, vendors } from "../providers/Registry.js"
+import type { Connection } from "../storage/ConnectionRepository.js"
+import { ConnectionRepository, newConnectionId } from "../storage/ConnectionRepository.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
 import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
@@ -43,7 +46,26 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
     const senders = yield* SenderAccountRepository
     const replay = yield* Replay
     const inboxRows = yield* InboxRepository
+    const connections = yield* ConnectionRepository
+    const view = (c: Connection) => ({
+      id: c.id, orgId: c.orgId, vendor: c.vendor, createdAt: c.createdAt,
+      secrets: Object.fromEntries(Object.keys(c.secrets).map((name) => [name, "[redacted]" as const]))
+    })
     return handlers
+      .handle("createConnection", ({ payload }) =>
+        Effect.gen(function* () {
+          const vendor = findVendor(payload.vendor)
+          if (Option.isNone(vendor)) {
+            return yield* Effect.fail({ error: "BadRequest" as const, message: `vendor: expected one of ${Object.keys(vendors).join(", ")}, got ${JSON.stringify(payload.vendor)}` })
+          }
+          const secrets = yield* vendor.value.checkSecrets(payload.secrets).pipe(
+            Effect.mapError((e) => ({ error: "BadRequest" as const, message: `secrets.${e.message}` }))
+          )
+          const connection = { id: newConnectionId(), orgId: payload.orgId, vendor: payload.vendor, secrets, createdAt: yield* DateTime.now }
+          yield* connections.create(connection)
+          return view(connection)
+        }))
+      .handle("connections", ({ urlParams }) => Effect.map(connections.list(urlParams.orgId), (items) => ({ items: items.map(view) })))
       .handle("deadLetters", ({ urlParams }) =>
         Effect.map(
           deadLetters.list({ limit: urlParams.limit ?? 100, includeReplayed: urlParams.includeReplayed === "true" }),

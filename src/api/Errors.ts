@@ -10,6 +10,7 @@ const apiError = <const Tag extends string>(tag: Tag, status: number, descriptio
     HttpApiSchema.annotations({ status, identifier: tag, description })
   )
 
+export const BadRequest = apiError("BadRequest", 400, "The request is malformed; the message names the field")
 export const ServiceUnavailable = apiError("ServiceUnavailable", 503, "A dependency (the database) does not answer")
 export const Unauthorized = apiError("Unauthorized", 401, "Missing or wrong credentials")
 export const NotFound = apiError("NotFound", 404, "No such resource")
@@ -17,6 +18,8 @@ export const Conflict = apiError("Conflict", 409, "The resource is not in a stat
 export const Unprocessable = apiError("Unprocessable", 422, "The request is understood but cannot be carried out")
 export const SignatureRejected = apiError("SignatureRejected", 401, "The webhook signature is missing or does not verify; nothing was stored")
 export const PayloadRejected = apiError("PayloadRejected", 400, "The body verified but does not decode; it is kept in dead letters")
+export const Forbidden = apiError("Forbidden", 403, "The credentials are known but wrong")
+export const PayloadTooLarge = apiError("PayloadTooLarge", 413, "The body is over the size limit; nothing was read past it")
 export const Overloaded = apiError("Overloaded", 503, "The pipeline is far behind; retry after the Retry-After seconds")
 
 /** A 503 with Retry-After, which an error schema cannot carry: returned as a response instead. */

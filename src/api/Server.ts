@@ -4,6 +4,7 @@ import { Effect, Layer } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
+import { UniformDecodeErrors } from "./ErrorShape.js"
 import { HealthLive } from "./HealthHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
@@ -16,6 +17,7 @@ const BunServer = Layer.unwrapEffect(Effect.map(AppConfig, (config) => BunHttpSe
 
 /** The HTTP server on PORT, the API, `/openapi.json` and Swagger UI at `/docs`. */
 export const layer = HttpApiBuilder.serve().pipe(
+  Layer.provide(UniformDecodeErrors),
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
   Layer.provide(ApiLive),

@@ -1,43 +1,43 @@
+import type { HttpServerRequest } from "@effect/platform"
 import { HttpApiBuilder } from "@effect/platform"
-import { DateTime, Effect, Option } from "effect"
+import { DateTime, Effect } from "effect"
 import { AppConfig } from "../AppConfig.js"
-import { Inbox } from "../ingest/Inbox.js"
-import * as Generic from "../providers/Generic.js"
-import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
+import type { Source } from "../ingest/Receiver.js"
+import { Receiver } from "../ingest/Receiver.js"
+import type { vendors } from "../providers/Registry.js"
 import { Api } from "./Api.js"
 import { overloadedResponse } from "./Errors.js"
+import { readBody } from "./RawBody.js"
 
 export const WebhooksLive = HttpApiBuilder.group(Api, "webhooks", (handlers) =>
   Effect.gen(function* () {
     const config = yield* AppConfig
-    const inbox = yield* Inbox
-    const deadLetters = yield* DeadLetterRepository
-    const secret = Option.getOrUndefined(config.genericWebhookSecret)
-    const orgId = config.defaultOrgId
+    const receiver = yield* Receiver
 
-    return handlers.handle("generic", ({ request }) =>
+    const receive = (vendor: keyof typeof vendors, source: Source, request: HttpServerRequest.HttpServerRequest) =>
       Effect.gen(function* () {
-        const body = new Uint8Array(yield* Effect.orDie(request.arrayBuffer))
-        yield* Generic.verify(secret, request.headers["x-webhook-signature"], body)
-        const events = yield* Generic.decode(body, orgId).pipe(
-          Effect.tapError((rejected) =>
-            Effect.flatMap(DateTime.now, (at) =>
-              deadLetters.add({
-                orgId, provider: Generic.provider, inboxId: null, stage: "decode",
-                error: rejected.message, rawBody: new TextDecoder().decode(body), event: null, at
-              })))
-        )
-        return yield* inbox.append(events)
+        const rawBody = yield* readBody(request, config.webhookMaxBodyBytes)
+        const headers: Record<string, string> = { ...request.headers }
+        return yield* receiver.receive(vendor, source, {
+          rawBody,
+          headers,
+          url: `${config.publicBaseUrl}${request.url}`,
+          receivedAt: yield* DateTime.now
+        })
       }).pipe(
         Effect.catchTags({
-          // Counted in the log until /metrics exists; the body is not kept (it proved nothing).
+          BodyTooLarge: (e) => Effect.fail({ error: "PayloadTooLarge" as const, message: `the body is larger than ${e.limit} bytes` }),
+          UnknownConnection: (e) => Effect.fail({ error: "NotFound" as const, message: e.message }),
           SignatureRejected: (e) =>
-            Effect.zipRight(
-              Effect.logWarning(`webhook rejected: vendor=${Generic.provider} check=${e.check}`),
-              Effect.fail({ error: "SignatureRejected" as const, message: `${e.check}: ${e.message}` })
-            ),
+            Effect.fail(e.status === 403
+              ? { error: "Forbidden" as const, message: `${e.check}: ${e.message}` }
+              : { error: "SignatureRejected" as const, message: `${e.check}: ${e.message}` }),
           PayloadRejected: (e) => Effect.fail({ error: "PayloadRejected" as const, message: e.message }),
           InboxOverloaded: (e) => Effect.succeed(overloadedResponse(`${e.backlog} events wait to be applied`, e.retryAfterSeconds))
         })
-      ))
+      )
+
+    return handlers
+      .handle("generic", ({ request }) => receive("generic", { _tag: "Default" }, request))
+      .handle("genericConnection", ({ path, request }) => receive("generic", { _tag: "Connection", id: path.connectionId }, request))
   }))

@@ -19,6 +19,8 @@ export const DeadLetter = Schema.Struct({
   stage: DeadLetterStage,
   error: Schema.String,
   rawBody: Schema.NullOr(Schema.String),
+  headers: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })),
+  url: Schema.NullOr(Schema.String),
   event: Schema.NullOr(Schema.Unknown),
   createdAt: Schema.DateTimeUtc,
   replayedAt: Schema.NullOr(Schema.DateTimeUtc)

@@ -51,7 +51,7 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
         yield* deadLetters.add({
           orgId: event?.orgId ?? (typeof raw?.orgId === "string" ? raw.orgId : "unknown"),
           provider: event?.provider ?? (typeof raw?.provider === "string" ? raw.provider : "unknown"),
-          inboxId: entry.id, stage: "apply", error, rawBody: null, event: entry.event, at
+          inboxId: entry.id, stage: "apply", error, rawBody: null, headers: null, url: null, event: entry.event, at
         })
         yield* repo.complete([entry.id], at)
         yield* Effect.logWarning(`inbox row ${entry.id} dead-lettered: ${error}`)

@@ -1,5 +1,5 @@
 import { Data, DateTime, Effect, Option } from "effect"
-import { decoders } from "../providers/Registry.js"
+import { findVendor } from "../providers/Registry.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
 import { Inbox } from "./Inbox.js"
@@ -33,11 +33,17 @@ export class Replay extends Effect.Service<Replay>()("Sendtrail/Replay", {
         requeued = (yield* inboxRows.requeue(letter.inboxId, at)) ? 1 : 0
         yield* inbox.wake
       } else {
-        const decode = decoders[letter.provider]
-        if (decode === undefined || letter.rawBody === null) {
+        const vendor = findVendor(letter.provider)
+        if (Option.isNone(vendor) || letter.rawBody === null) {
           return yield* new ReplayRefused({ reason: "still-invalid", message: `no decoder for provider ${letter.provider}` })
         }
-        const events = yield* decode(new TextEncoder().encode(letter.rawBody), letter.orgId).pipe(
+        const request = {
+          rawBody: new TextEncoder().encode(letter.rawBody),
+          headers: letter.headers ?? {},
+          url: letter.url ?? "",
+          receivedAt: letter.createdAt
+        }
+        const events = yield* vendor.value.decode(request, letter.orgId).pipe(
           Effect.mapError((e) => new ReplayRefused({ reason: "still-invalid", message: `still does not decode: ${e.message}` }))
         )
         requeued = (yield* Effect.orDie(inbox.append(events))).accepted

@@ -1,8 +1,68 @@
-import type { Effect } from "effect"
+import type { ConfigError } from "effect"
+import { Config, Effect, Option, Redacted, Schema } from "effect"
 import type { NormalizedEvent } from "../domain/Event.js"
 import * as Generic from "./Generic.js"
+import type { Provider, WebhookRequest } from "./Webhook.js"
+import { decodeFirst, PayloadRejected, SignatureRejected } from "./Webhook.js"
 
-/** Decoding a verified body, by provider: used again when a dead letter from the decode stage is replayed. */
-export const decoders: Record<string, (rawBody: Uint8Array, orgId: string) => Effect.Effect<ReadonlyArray<NormalizedEvent>, Generic.PayloadRejected>> = {
-  [Generic.provider]: Generic.decode
+export type Verifier<R> = (request: WebhookRequest) => Effect.Effect<void, SignatureRejected, R>
+
+/**
+ * A provider as the HTTP layer sees it, its secrets' type hidden behind closures: verifiers for the
+ * default org (from the environment, read once at start) and for a stored connection's secrets.
+ */
+export interface Vendor<R> {
+  readonly vendor: string
+  /** Checks a connection's secrets before they are stored: 400 naming the field. */
+  readonly checkSecrets: (json: unknown) => Effect.Effect<Readonly<Record<string, unknown>>, PayloadRejected>
+  readonly fromEnvironment: Effect.Effect<Verifier<R>, ConfigError.ConfigError>
+  readonly fromConnection: (connectionId: string, json: unknown) => Verifier<R>
+  readonly decode: (request: WebhookRequest, orgId: string) => Effect.Effect<ReadonlyArray<NormalizedEvent>, PayloadRejected>
 }
+
+export const vendorOf = <S extends Readonly<Record<string, unknown>>, I, R>(definition: {
+  readonly Secrets: Schema.Schema<S, I>
+  readonly envSecrets: Config.Config<Option.Option<S>>
+  readonly provider: Provider<S, R>
+}): Vendor<R> => {
+  const { provider } = definition
+  const decodeSecrets = decodeFirst(definition.Secrets)
+  const encodeSecrets = Schema.encodeSync(definition.Secrets)
+  return {
+    vendor: provider.vendor,
+    checkSecrets: (json) => Effect.map(decodeSecrets(json), (secrets) => ({ ...(encodeSecrets(secrets) as object) })),
+    fromEnvironment: Effect.map(definition.envSecrets, (secrets) => (request: WebhookRequest) =>
+      provider.verify(Option.getOrUndefined(secrets), request)),
+    fromConnection: (connectionId, json) => {
+      const secrets = Schema.decodeUnknownOption(definition.Secrets)(json)
+      return (request) =>
+        Option.isSome(secrets)
+          ? provider.verify(secrets.value, request)
+          : Effect.fail(new SignatureRejected({ check: "missing-secret", message: `connection ${connectionId} has no usable ${provider.vendor} secrets` }))
+    },
+    decode: provider.decode
+  }
+}
+
+const GenericSecrets = Schema.Struct({ secret: Schema.NonEmptyString })
+
+/** Sendtrail's own format as a provider: the secret is the HMAC key. */
+export const generic = vendorOf({
+  Secrets: GenericSecrets,
+  envSecrets: Config.option(Config.map(Config.redacted("GENERIC_WEBHOOK_SECRET"), (secret) => ({ secret: Redacted.value(secret) }))),
+  provider: {
+    vendor: Generic.provider,
+    verify: (secrets: typeof GenericSecrets.Type | undefined, request: WebhookRequest) =>
+      Generic.verify(secrets === undefined ? undefined : Redacted.make(secrets.secret), request.headers["x-webhook-signature"], request.rawBody),
+    decode: (request: WebhookRequest, orgId: string) => Generic.decode(request.rawBody, orgId)
+  }
+})
+
+/** Every provider that has a webhook route, by the name in its URL. */
+export const vendors = { generic } as const
+
+/** What verifying any provider's webhooks needs (SNS certificates, Mailgun's seen tokens, …). */
+export type VendorRequirements = (typeof vendors)[keyof typeof vendors] extends Vendor<infer R> ? R : never
+
+export const findVendor = (name: string): Option.Option<Vendor<VendorRequirements>> =>
+  Option.fromNullable(Object.values(vendors).find((v) => v.vendor === name))

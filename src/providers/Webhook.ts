@@ -28,7 +28,7 @@ export class PayloadRejected extends Schema.TaggedError<PayloadRejected>()("Payl
 /** A provider module: verification over the raw request, then decoding into normalized events. */
 export interface Provider<Secrets, R = never> {
   readonly vendor: string
-  readonly verify: (secrets: Secrets, request: WebhookRequest) => Effect.Effect<void, SignatureRejected, R>
+  readonly verify: (secrets: Secrets | undefined, request: WebhookRequest) => Effect.Effect<void, SignatureRejected, R>
   readonly decode: (request: WebhookRequest, orgId: string) => Effect.Effect<ReadonlyArray<NormalizedEvent>, PayloadRejected>
 }
 

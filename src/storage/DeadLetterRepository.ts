@@ -11,6 +11,8 @@ export interface NewDeadLetter {
   readonly stage: DeadLetterStage
   readonly error: string
   readonly rawBody: string | null
+  readonly headers: Readonly<Record<string, string>> | null
+  readonly url: string | null
   readonly event: unknown
   readonly at: DateTime.Utc
 }
@@ -23,6 +25,8 @@ interface DeadLetterRow {
   readonly stage: DeadLetterStage
   readonly error: string
   readonly raw_body: string | null
+  readonly headers: Record<string, string> | null
+  readonly url: string | null
   readonly event: unknown
   readonly created_at: Date
   readonly replayed_at: Date | null
@@ -36,6 +40,8 @@ const fromRow = (row: DeadLetterRow): DeadLetter => ({
   stage: row.stage,
   error: row.error,
   rawBody: row.raw_body,
+  headers: row.headers,
+  url: row.url,
   event: row.event ?? null,
   createdAt: toDateTime(row.created_at),
   replayedAt: toDateTimeOrNull(row.replayed_at)
@@ -48,8 +54,9 @@ export class DeadLetterRepository extends Effect.Service<DeadLetterRepository>()
 
     const add = Effect.fn("DeadLetterRepository.add")(function* (input: NewDeadLetter) {
       const rows = yield* sql<{ id: number }>`
-        INSERT INTO dead_letters (org_id, provider, inbox_id, stage, error, raw_body, event, created_at)
+        INSERT INTO dead_letters (org_id, provider, inbox_id, stage, error, raw_body, headers, url, event, created_at)
         VALUES (${input.orgId}, ${input.provider}, ${input.inboxId}, ${input.stage}, ${input.error}, ${input.rawBody},
+          ${input.headers === null ? null : JSON.stringify(input.headers)}::jsonb, ${input.url},
           ${input.event === null || input.event === undefined ? null : JSON.stringify(input.event)}::jsonb, ${toDate(input.at)})
         RETURNING id`
       return rows[0]!.id

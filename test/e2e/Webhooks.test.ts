@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { RunningService } from "../support/service.js"
 import { startService, tempDataDir } from "../support/service.js"
+import { sign } from "../../src/providers/Generic.js"
 import { admin, adminKey, drained, postGeneric, secret } from "../support/webhooks.js"
 
 const event = (id: string, type: string, extra: Record<string, unknown> = {}) => ({
@@ -10,7 +11,7 @@ const event = (id: string, type: string, extra: Record<string, unknown> = {}) =>
 describe("webhooks and admin routes through the real server", () => {
   let service: RunningService
   beforeAll(async () => {
-    service = await startService({ DATA_DIR: tempDataDir(), GENERIC_WEBHOOK_SECRET: secret, ADMIN_API_KEY: adminKey, SENDER_MIN_SAMPLE: "2" })
+    service = await startService({ DATA_DIR: tempDataDir(), GENERIC_WEBHOOK_SECRET: secret, ADMIN_API_KEY: adminKey, SENDER_MIN_SAMPLE: "2", WEBHOOK_MAX_BODY_BYTES: "65536" })
   }, 60_000)
   afterAll(() => service?.stop())
 
@@ -82,6 +83,49 @@ describe("webhooks and admin routes through the real server", () => {
     expect(account).toMatchObject({ sent: 4, bounced: 2, bounceRate: 0.5, flaggedReason: expect.stringMatching(/^bounce rate 50.00% exceeds 3.00%/) })
     const unflagged = await fetch(`${service.baseUrl}/admin/sender-accounts/sender-flag/unflag`, { method: "POST", headers: admin }).then((r) => r.json())
     expect(unflagged).toMatchObject({ id: "sender-flag", flaggedAt: null, flaggedReason: null })
+  })
+
+  it("a connection routes webhooks to its org with its own secret, and its secrets are never shown", async () => {
+    const created = await fetch(`${service.baseUrl}/admin/connections`, {
+      method: "POST", headers: { ...admin, "content-type": "application/json" },
+      body: JSON.stringify({ orgId: "org-acme", vendor: "generic", secrets: { secret: "acme-secret" } })
+    })
+    expect(created.status).toBe(201)
+    const connection = (await created.json()) as { id: string; secrets: Record<string, string> }
+    expect(connection).toMatchObject({ orgId: "org-acme", vendor: "generic", secrets: { secret: "[redacted]" } })
+    const listed = await fetch(`${service.baseUrl}/admin/connections?orgId=org-acme`, { headers: admin }).then((r) => r.text())
+    expect(listed).toContain(connection.id)
+    expect(listed).not.toContain("acme-secret")
+
+    const body = JSON.stringify([event("g-1", "delivered", { senderAccountId: "sender-acme" })])
+    const url = `${service.baseUrl}/connect/webhook/generic/${connection.id}`
+    const signedWith = (key: string) => ({ "x-webhook-signature": sign(key, body) })
+    expect((await fetch(url, { method: "POST", headers: signedWith(secret), body })).status).toBe(401)
+    expect(await (await fetch(url, { method: "POST", headers: signedWith("acme-secret"), body })).json()).toEqual({ accepted: 1, duplicates: 0 })
+    const unknown = await fetch(`${service.baseUrl}/connect/webhook/generic/conn_nope`, { method: "POST", headers: signedWith("acme-secret"), body })
+    expect(unknown.status).toBe(404)
+  })
+
+  it("connections with an unknown vendor or unusable secrets are refused with 400 naming the field", async () => {
+    const post = (payload: unknown) => fetch(`${service.baseUrl}/admin/connections`, {
+      method: "POST", headers: { ...admin, "content-type": "application/json" }, body: JSON.stringify(payload)
+    })
+    const vendor = await post({ orgId: "o", vendor: "pigeon", secrets: {} })
+    expect(vendor.status).toBe(400)
+    expect(await vendor.json()).toMatchObject({ error: "BadRequest", message: expect.stringMatching(/^vendor: expected one of generic/) })
+    const secrets = await post({ orgId: "o", vendor: "generic", secrets: { secret: "" } })
+    expect(secrets.status).toBe(400)
+    expect(await secrets.json()).toMatchObject({ error: "BadRequest", message: expect.stringMatching(/^secrets\.secret/) })
+    const shape = await post({ vendor: "generic", secrets: {} })
+    expect(shape.status).toBe(400)
+    expect(await shape.json()).toMatchObject({ error: "BadRequest", message: expect.stringMatching(/^orgId/) })
+  })
+
+  it("a body over the size limit is refused with 413 before it is read", async () => {
+    const huge = JSON.stringify(Array.from({ length: 2000 }, (_, i) => event(`h-${i}`, "delivered")))
+    const response = await postGeneric(service.baseUrl, huge)
+    expect(response.status).toBe(413)
+    expect(await response.json()).toMatchObject({ error: "PayloadTooLarge" })
   })
 
   it("the OpenAPI document lists the webhook and admin routes", async () => {

@@ -18,16 +18,16 @@ for (const backend of backends) {
         const letters = yield* DeadLetterRepository
         const decode = yield* letters.add({
           orgId: "org-dl", provider: "generic", inboxId: null, stage: "decode",
-          error: "type: expected one of …", rawBody: '{"type":"nope"}', event: null, at
+          error: "type: expected one of …", rawBody: '{"type":"nope"}', headers: { "svix-id": "msg_1" }, url: "https://x/connect/webhook/resend", event: null, at
         })
         const apply = yield* letters.add({
           orgId: "org-dl", provider: "generic", inboxId: null, stage: "apply",
-          error: "defect", rawBody: null, event: { providerEventId: "e-1" }, at: DateTime.add(at, { seconds: 1 })
+          error: "defect", rawBody: null, headers: null, url: null, event: { providerEventId: "e-1" }, at: DateTime.add(at, { seconds: 1 })
         })
         const listed = yield* letters.list({ limit: 10, includeReplayed: false })
         expect(listed.map((l) => l.id).slice(0, 2)).toEqual([apply, decode])
         const found = Option.getOrThrow(yield* letters.findById(decode))
-        expect(found).toMatchObject({ stage: "decode", rawBody: '{"type":"nope"}', event: null, replayedAt: null })
+        expect(found).toMatchObject({ stage: "decode", rawBody: '{"type":"nope"}', headers: { "svix-id": "msg_1" }, url: "https://x/connect/webhook/resend", event: null, replayedAt: null })
         expect(Option.getOrThrow(yield* letters.findById(apply)).event).toEqual({ providerEventId: "e-1" })
         expect(yield* letters.markReplayed(apply, at)).toBe(true)
         expect(yield* letters.markReplayed(apply, at)).toBe(false)

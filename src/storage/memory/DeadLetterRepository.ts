@@ -17,6 +17,8 @@ export const layer = Layer.effect(
             stage: input.stage,
             error: input.error,
             rawBody: input.rawBody,
+            headers: input.headers,
+            url: input.url,
             event: input.event ?? null,
             createdAt: input.at,
             replayedAt: null

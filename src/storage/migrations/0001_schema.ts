@@ -216,6 +216,9 @@ CREATE TABLE dead_letters (
   stage text NOT NULL CHECK (stage IN ('decode', 'apply')),
   error text NOT NULL,
   raw_body text,
+  -- What decoding needs besides the body (some providers put the event id in a header).
+  headers jsonb,
+  url text,
   event jsonb,
   created_at timestamptz NOT NULL DEFAULT now(),
   replayed_at timestamptz

@@ -1,0 +1,93 @@
+import { Data, DateTime, Effect, Option } from "effect"
+import { AppConfig } from "../AppConfig.js"
+import type { Vendor, VendorRequirements, Verifier } from "../providers/Registry.js"
+import { vendors } from "../providers/Registry.js"
+import type { WebhookRequest } from "../providers/Webhook.js"
+import { SignatureRejected } from "../providers/Webhook.js"
+import { ConnectionRepository } from "../storage/ConnectionRepository.js"
+import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
+import { Inbox } from "./Inbox.js"
+import { WebhookStats } from "./WebhookStats.js"
+
+export class UnknownConnection extends Data.TaggedError("UnknownConnection")<{ readonly message: string }> {}
+
+/** Whose webhook this is: the default org's (secrets from the environment), a stored connection's, or an org named in the path. */
+export type Source =
+  | { readonly _tag: "Default" }
+  | { readonly _tag: "Connection"; readonly id: string }
+  | { readonly _tag: "Org"; readonly orgId: string }
+
+type VendorName = keyof typeof vendors
+
+/**
+ * The provider-independent half of a webhook: find whose it is, verify it with that org's secrets,
+ * decode it (a verified body that does not decode is kept in dead letters), and store its events.
+ */
+export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
+  effect: Effect.gen(function* () {
+    const config = yield* AppConfig
+    const inbox = yield* Inbox
+    const deadLetters = yield* DeadLetterRepository
+    const connections = yield* ConnectionRepository
+    const stats = yield* WebhookStats
+    // Verifiers' services (certificate cache, seen tokens) are bound here, so callers need none.
+    const verifierContext = yield* Effect.context<VendorRequirements>()
+    const fromEnvironment = new Map<string, Verifier<VendorRequirements>>()
+    for (const vendor of Object.values(vendors) as ReadonlyArray<Vendor<VendorRequirements>>) {
+      fromEnvironment.set(vendor.vendor, yield* vendor.fromEnvironment)
+    }
+
+    /** The org and the verifiers that may vouch for the request; any one of them passing is enough. */
+    const resolve = (vendor: Vendor<VendorRequirements>, source: Source) =>
+      Effect.gen(function* () {
+        const environment = fromEnvironment.get(vendor.vendor)!
+        switch (source._tag) {
+          case "Default":
+            return { orgId: config.defaultOrgId, verifiers: [environment] }
+          case "Connection": {
+            const found = yield* connections.findById(source.id)
+            if (Option.isNone(found) || found.value.vendor !== vendor.vendor) {
+              return yield* new UnknownConnection({ message: `no ${vendor.vendor} connection '${source.id}'` })
+            }
+            return { orgId: found.value.orgId, verifiers: [vendor.fromConnection(source.id, found.value.secrets)] }
+          }
+          case "Org": {
+            const own = (yield* connections.list(source.orgId)).filter((c) => c.vendor === vendor.vendor)
+            const verifiers = own.map((c) => vendor.fromConnection(c.id, c.secrets))
+            return { orgId: source.orgId, verifiers: source.orgId === config.defaultOrgId ? [environment, ...verifiers] : verifiers }
+          }
+        }
+      })
+
+    const verifyAny = (verifiers: ReadonlyArray<Verifier<VendorRequirements>>, request: WebhookRequest, vendor: string) =>
+      verifiers.length === 0
+        ? Effect.fail(new SignatureRejected({ check: "missing-secret", message: `no ${vendor} secrets are configured for this organisation` }))
+        : Effect.firstSuccessOf(verifiers.map((verify) => Effect.provide(verify(request), verifierContext)))
+
+    const receive = Effect.fn("Receiver.receive")(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
+      const vendor: Vendor<VendorRequirements> = vendors[vendorName]
+      const { orgId, verifiers } = yield* resolve(vendor, source)
+      yield* verifyAny(verifiers, request, vendor.vendor).pipe(Effect.tapError((e) => stats.rejected(vendor.vendor, e.check)))
+      const events = yield* vendor.decode(request, orgId).pipe(
+        Effect.tapError((rejected) =>
+          Effect.zipRight(
+            stats.rejected(vendor.vendor, "undecodable"),
+            Effect.flatMap(DateTime.now, (at) =>
+              deadLetters.add({
+                orgId, provider: vendor.vendor, inboxId: null, stage: "decode", error: rejected.message,
+                rawBody: new TextDecoder().decode(request.rawBody), headers: definedHeaders(request.headers), url: request.url,
+                event: null, at
+              }))
+          ))
+      )
+      const result = yield* inbox.append(events)
+      yield* stats.accepted(vendor.vendor)
+      return result
+    })
+
+    return { receive } as const
+  })
+}) {}
+
+const definedHeaders = (headers: WebhookRequest["headers"]): Record<string, string> =>
+  Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (value === undefined || name === "authorization" ? [] : [[name, value]])))

@@ -1,0 +1,127 @@
+import { createHmac } from "node:crypto"
+import { Config, DateTime, Duration, Effect, Option, Redacted, Schema } from "effect"
+import { decode } from "./MailgunEvents.js"
+import type { Provider, WebhookRequest } from "./Webhook.js"
+import { sameBytes, SignatureRejected } from "./Webhook.js"
+
+/** Mailgun's JSON webhooks (`signature` + `event-data`); see PROVIDERS.md section 2. */
+export const vendor = "mailgun"
+
+export const envVar = "MAILGUN_WEBHOOK_SIGNING_KEY"
+
+/** How far the signed timestamp may be from the time of receipt, either way; Mailgun leaves it to us. */
+export const replayWindow = Duration.minutes(10)
+
+const NonBlank = Schema.String.pipe(Schema.filter((text) => text.trim() !== ""))
+
+export const Secrets = Schema.Struct({ signingKey: Schema.Redacted(NonBlank) })
+export type Secrets = typeof Secrets.Type
+
+export const envSecrets: Config.Config<Option.Option<Secrets>> = Config.redacted(envVar).pipe(
+  Config.option,
+  Config.map(Option.filter((key) => Redacted.value(key).trim() !== "")),
+  Config.map(Option.map((signingKey) => ({ signingKey })))
+)
+
+/**
+ * Tokens of accepted signatures, each kept as long as a replay of it could still pass the timestamp
+ * check (twice the window after receipt, the timestamp being at most one window old then). Memory is
+ * per instance: behind a load balancer, each instance could accept one replay of a token.
+ */
+export class MailgunTokens extends Effect.Service<MailgunTokens>()("Sendtrail/MailgunTokens", {
+  sync: () => {
+    const expiries = new Map<string, number>()
+    const keep = 2 * Duration.toMillis(replayWindow)
+    return {
+      /** True the first time a token is seen; false while it is remembered (a replay). */
+      remember: Effect.fn("MailgunTokens.remember")(function* (token: string, receivedAt: DateTime.Utc) {
+        const now = DateTime.toEpochMillis(receivedAt)
+        // Insertion order is (nearly) expiry order: stop at the first token still to be kept.
+        for (const [seen, expiry] of expiries) {
+          if (expiry > now) break
+          expiries.delete(seen)
+        }
+        if (expiries.has(token)) return false
+        expiries.set(token, now + keep)
+        return true
+      }),
+      size: Effect.sync(() => expiries.size)
+    }
+  }
+}) {}
+
+const Signed = Schema.Struct({
+  timestamp: Schema.Union(Schema.String, Schema.Number),
+  token: Schema.String,
+  signature: Schema.String
+})
+type Signed = typeof Signed.Type
+
+const Envelope = Schema.Struct({ signature: Signed, "parent-signature": Schema.optional(Signed) })
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+const envelopeOf = (rawBody: Uint8Array) =>
+  Option.liftThrowable(() => JSON.parse(utf8.decode(rawBody)) as unknown)().pipe(Option.flatMap(Schema.decodeUnknownOption(Envelope)))
+
+const reject = (check: string, message: string) => new SignatureRejected({ check, message })
+
+const timestampOf = (value: string | number): Option.Option<string> =>
+  typeof value === "string"
+    ? /^\d{1,12}$/.test(value.trim()) ? Option.some(value.trim()) : Option.none()
+    : Number.isSafeInteger(value) && value >= 0 ? Option.some(String(value)) : Option.none()
+
+/** Checks one signature object; on success, its timestamp as signed (seconds) and its token. */
+const checkSigned = (key: string, name: string, signed: Signed) => {
+  const signature = signed.signature.trim()
+  if (signature === "") return Effect.fail(reject("missing-signature", `${name}.signature is empty`))
+  if (!/^[0-9a-f]{64}$/i.test(signature)) return Effect.fail(reject("malformed-signature", `${name}.signature is not 64 hex digits`))
+  const timestamp = timestampOf(signed.timestamp)
+  if (Option.isNone(timestamp)) return Effect.fail(reject("malformed-timestamp", `${name}.timestamp is not UNIX seconds`))
+  if (signed.token === "") return Effect.fail(reject("malformed-signature", `${name}.token is empty`))
+  const expected = createHmac("sha256", key).update(timestamp.value + signed.token).digest()
+  return sameBytes(Buffer.from(signature, "hex"), expected)
+    ? Effect.succeed({ timestamp: Number(timestamp.value), token: signed.token })
+    : Effect.fail(reject("signature-mismatch", `${name}.signature does not match its timestamp and token`))
+}
+
+/**
+ * Checks the body's `signature` (hex HMAC-SHA256 of timestamp + token with the signing key; on a
+ * subaccount, `parent-signature` made with the primary account's key is accepted too), that the
+ * timestamp lies within `replayWindow` of receipt, and that the token was not accepted before: the
+ * signature does not cover `event-data`, so a token may be honoured once only (Mailgun "Securing Webhooks").
+ */
+export const verify = Effect.fn("Mailgun.verify")(function* (secrets: Secrets | undefined, request: WebhookRequest) {
+  const key = secrets === undefined ? "" : Redacted.value(secrets.signingKey)
+  if (key.trim() === "") {
+    return yield* reject(
+      "missing-secret",
+      `${envVar} is not set and the connection has no signingKey: Mailgun webhooks cannot be verified without the HTTP webhook signing key`
+    )
+  }
+  const envelope = envelopeOf(request.rawBody)
+  if (Option.isNone(envelope)) {
+    return yield* reject("missing-signature", "the body is not Mailgun's JSON webhook with a signature {timestamp, token, signature}")
+  }
+  const parent = envelope.value["parent-signature"]
+  const accepted = yield* checkSigned(key, "signature", envelope.value.signature).pipe(
+    Effect.catchIf(
+      (error) => error.check === "signature-mismatch" && parent !== undefined,
+      (error) => parent === undefined ? Effect.fail(error) : checkSigned(key, "parent-signature", parent)
+    )
+  )
+  const skew = Math.abs(accepted.timestamp * 1000 - DateTime.toEpochMillis(request.receivedAt))
+  if (skew > Duration.toMillis(replayWindow)) {
+    return yield* reject(
+      "timestamp-out-of-window",
+      `signature.timestamp is ${Math.round(skew / 1000)} s away from now, more than ${Duration.format(replayWindow)}`
+    )
+  }
+  const tokens = yield* MailgunTokens
+  if (!(yield* tokens.remember(accepted.token, request.receivedAt))) {
+    return yield* reject("replayed-token", "signature.token was accepted before: a webhook is honoured once")
+  }
+})
+
+export { decode }
+
+export const provider: Provider<Secrets, MailgunTokens> = { vendor, verify, decode }
