@@ -4,6 +4,9 @@ import { SenderActor } from "./actors/SenderActor.js"
 import { Inbox } from "./ingest/Inbox.js"
 import { Pipeline } from "./ingest/Pipeline.js"
 import { Receiver } from "./ingest/Receiver.js"
+import type { VendorRequirements } from "./providers/Registry.js"
+import { MailgunTokens } from "./providers/Mailgun.js"
+import { SnsClient } from "./providers/SnsClient.js"
 import { Replay } from "./ingest/Replay.js"
 import { WebhookStats } from "./ingest/WebhookStats.js"
 import { ActivityRepository } from "./storage/ActivityRepository.js"
@@ -58,10 +61,20 @@ export const RepositoriesInMemory = Layer.mergeAll(
   Transactor.inMemory
 )
 
-/** Inbox, actors, pipeline and replay over whichever repositories are provided; tests may swap the contact actor. */
-export const makeIngest = <E, R>(contactActor: Layer.Layer<ContactActor, E, R>) =>
+/** What verifying providers' webhooks needs: the SNS certificate fetcher, Mailgun's seen tokens. */
+export const VendorServices = Layer.mergeAll(SnsClient.Default, MailgunTokens.Default)
+
+/**
+ * Inbox, actors, pipeline, receiver and replay over whichever repositories are provided; tests may
+ * swap the contact actor or the vendors' network services.
+ */
+export const makeIngest = <E, R, E2, R2>(
+  contactActor: Layer.Layer<ContactActor, E, R>,
+  vendorServices: Layer.Layer<VendorRequirements, E2, R2>
+) =>
   Layer.mergeAll(Pipeline.Default, Replay.Default, Receiver.Default).pipe(
-    Layer.provideMerge(Layer.mergeAll(contactActor, SenderActor.Default, Inbox.Default, WebhookStats.Default))
+    Layer.provideMerge(Layer.mergeAll(contactActor, SenderActor.Default, Inbox.Default, WebhookStats.Default)),
+    Layer.provide(vendorServices)
   )
 
-export const Ingest = makeIngest(ContactActor.Default)
+export const Ingest = makeIngest(ContactActor.Default, VendorServices)

@@ -62,6 +62,7 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
         maxComplaintRate: yield* fraction("SENDER_MAX_COMPLAINT_RATE", 0.001),
         minimumSample: yield* positiveInteger("SENDER_MIN_SAMPLE", 100)
       },
+      softBounceEscalation: yield* positiveInteger("SOFT_BOUNCE_ESCALATION", 3),
       inboxMaxBacklog: yield* positiveInteger("INBOX_MAX_BACKLOG", 200_000),
       pipelineMaxAttempts: yield* positiveInteger("PIPELINE_MAX_ATTEMPTS", 5),
       webhookMaxBodyBytes: yield* positiveInteger("WEBHOOK_MAX_BODY_BYTES", 5 * 1024 * 1024)

@@ -2,10 +2,11 @@ import { DateTime, Duration, Effect } from "effect"
 import type { Channel, NormalizedEvent } from "../domain/Event.js"
 import { eventKey, normalizeAddress } from "../domain/Event.js"
 import type { SideEffect } from "../domain/Lifecycle.js"
-import { apply } from "../domain/Lifecycle.js"
+import { apply, hardBounceEffects, isSoftBounce } from "../domain/Lifecycle.js"
 import type { Contact } from "../domain/Records.js"
 import { optOutEntry } from "../domain/Records.js"
 import { rollupDelta } from "../domain/RollupDelta.js"
+import { AppConfig } from "../AppConfig.js"
 import { ActivityRepository } from "../storage/ActivityRepository.js"
 import { BroadcastRepository } from "../storage/BroadcastRepository.js"
 import { ContactRepository } from "../storage/ContactRepository.js"
@@ -46,14 +47,18 @@ const makeApply = Effect.gen(function* () {
   const senders = yield* SenderAccountRepository
   const rollups = yield* RollupRepository
   const broadcasts = yield* BroadcastRepository
+  const { softBounceEscalation } = yield* AppConfig
 
-  const carryOut = (event: NormalizedEvent, delivery: Delivery, effects: ReadonlyArray<SideEffect>, now: DateTime.Utc) =>
+  const carryOut = (event: NormalizedEvent, delivery: Delivery, implied: ReadonlyArray<SideEffect>, escalation: number, now: DateTime.Utc) =>
     Effect.gen(function* () {
       const contact = yield* contacts.ensure({
         orgId: event.orgId, channel: event.channel, address: event.recipient, contactId: delivery.contactId ?? event.contactId ?? null
       })
       const source = eventKey(event)
-      for (const effect of effects) {
+      const escalated = escalation > 0 && !contact.bouncedChannels.includes(event.channel)
+        ? hardBounceEffects(event.channel, `${escalation} soft bounces in a row since the last delivery`)
+        : []
+      for (const effect of [...implied, ...escalated]) {
         switch (effect._tag) {
           case "Suppress":
             for (const channel of effect.channels) {
@@ -96,6 +101,12 @@ const makeApply = Effect.gen(function* () {
       }
     })
 
+  /** Soft bounces in a row since the address's last delivery, once they reach the threshold; else 0. */
+  const softBounceStreak = (event: NormalizedEvent) =>
+    isSoftBounce(event)
+      ? Effect.map(deliveries.softBouncesSinceDelivery(event.orgId, event.channel, event.recipient), (n) => (n >= softBounceEscalation ? n : 0))
+      : Effect.succeed(0)
+
   /** Was this open or click the delivery's first one not flagged as a machine's? */
   const firstByHuman = (deliveryId: number, event: NormalizedEvent) =>
     (event.type !== "opened" && event.type !== "clicked") || event.details.machine === true
@@ -121,7 +132,8 @@ const makeApply = Effect.gen(function* () {
       const result = apply({ ...delivery, seen: new Set() }, event)
       yield* deliveries.saveState(delivery.id, result.state, now)
       const effects = result.effects.filter((e) => e._tag !== "CountForSender")
-      if (effects.length > 0) yield* carryOut({ ...event, recipient }, delivery, effects, now)
+      const escalation = yield* softBounceStreak({ ...event, recipient })
+      if (effects.length > 0 || escalation > 0) yield* carryOut({ ...event, recipient }, delivery, effects, escalation, now)
       const delta = rollupDelta(event, result, yield* firstByHuman(delivery.id, event))
       if (Object.keys(delta).length > 0) {
         yield* rollups.increment({ orgId: event.orgId, broadcastId: delivery.broadcastId, channel: event.channel, day: event.occurredAt, counters: delta })

@@ -3,6 +3,7 @@ import type { Category, Channel, NormalizedEvent } from "./Event.js"
 import { channels, eventKey } from "./Event.js"
 import type { Delivery, DeliveryStatus, Milestones } from "./Delivery.js"
 import { negativeStatuses, statusRank } from "./Delivery.js"
+import { isPolicyRejection } from "./Machine.js"
 import type { SenderMetric, SuppressionReason } from "./Records.js"
 
 /** What the lifecycle needs of a delivery row; `seen` holds the event keys already applied to it. */
@@ -70,11 +71,12 @@ const effectsOf = (event: NormalizedEvent): ReadonlyArray<SideEffect> => {
   switch (event.type) {
     case "bounced":
       if (details.bounceKind === "soft") return []
-      return [
-        SideEffect.MarkBounced({ channel }),
-        SideEffect.Suppress({ channels: [channel], reason: "bounce", category: undefined }),
-        SideEffect.RecordActivity({ kind: "bounced", title: `${channelLabel[channel]} bounced`, reason: details.reason })
-      ]
+      // The receiving server refused the sender, not the address: count it against the sender
+      // account (the milestone does that) but keep the recipient reachable.
+      if (isPolicyRejection(details.enhancedStatus)) {
+        return [SideEffect.RecordActivity({ kind: "blocked", title: `${channelLabel[channel]} blocked by the receiver's policy`, reason: details.reason ?? details.enhancedStatus })]
+      }
+      return hardBounceEffects(channel, details.reason)
     case "complained":
       return [
         SideEffect.OptOut({ channels, category: undefined }),
@@ -113,6 +115,16 @@ const effectsOf = (event: NormalizedEvent): ReadonlyArray<SideEffect> => {
       return []
   }
 }
+
+/** The effects of a hard bounce, also used when soft bounces in a row escalate to one. */
+export const hardBounceEffects = (channel: Channel, reason: string | undefined): ReadonlyArray<SideEffect> => [
+  SideEffect.MarkBounced({ channel }),
+  SideEffect.Suppress({ channels: [channel], reason: "bounce", category: undefined }),
+  SideEffect.RecordActivity({ kind: "bounced", title: `${channelLabel[channel]} bounced`, reason })
+]
+
+export const isSoftBounce = (event: NormalizedEvent): boolean =>
+  event.type === "soft_bounced" || (event.type === "bounced" && event.details.bounceKind === "soft")
 
 /** Milestones that prove the message left for the recipient: the first of them counts one send. */
 const outbound: ReadonlySet<DeliveryStatus> = new Set(["sent", "delivered", "opened", "clicked", "bounced", "complained"])

@@ -67,7 +67,10 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
     const receive = Effect.fn("Receiver.receive")(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
       const vendor: Vendor<VendorRequirements> = vendors[vendorName]
       const { orgId, verifiers } = yield* resolve(vendor, source)
-      yield* verifyAny(verifiers, request, vendor.vendor).pipe(Effect.tapError((e) => stats.rejected(vendor.vendor, e.check)))
+      yield* verifyAny(verifiers, request, vendor.vendor).pipe(
+        Effect.zipRight(Effect.provide(vendor.control(request), verifierContext)),
+        Effect.tapError((e) => stats.rejected(vendor.vendor, e.check))
+      )
       const events = yield* vendor.decode(request, orgId).pipe(
         Effect.tapError((rejected) =>
           Effect.zipRight(

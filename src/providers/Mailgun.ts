@@ -1,8 +1,8 @@
 import { createHmac } from "node:crypto"
-import { Config, DateTime, Duration, Effect, Option, Redacted, Schema } from "effect"
+import { Config, DateTime, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
 import { decode } from "./MailgunEvents.js"
 import type { Provider, WebhookRequest } from "./Webhook.js"
-import { sameBytes, SignatureRejected } from "./Webhook.js"
+import { decodeFirst, parseJson, sameBytes, SignatureRejected } from "./Webhook.js"
 
 /** Mailgun's JSON webhooks (`signature` + `event-data`); see PROVIDERS.md section 2. */
 export const vendor = "mailgun"
@@ -58,10 +58,7 @@ const Signed = Schema.Struct({
 type Signed = typeof Signed.Type
 
 const Envelope = Schema.Struct({ signature: Signed, "parent-signature": Schema.optional(Signed) })
-const utf8 = new TextDecoder("utf-8", { fatal: true })
-
-const envelopeOf = (rawBody: Uint8Array) =>
-  Option.liftThrowable(() => JSON.parse(utf8.decode(rawBody)) as unknown)().pipe(Option.flatMap(Schema.decodeUnknownOption(Envelope)))
+const decodeEnvelope = decodeFirst(Envelope)
 
 const reject = (check: string, message: string) => new SignatureRejected({ check, message })
 
@@ -71,17 +68,17 @@ const timestampOf = (value: string | number): Option.Option<string> =>
     : Number.isSafeInteger(value) && value >= 0 ? Option.some(String(value)) : Option.none()
 
 /** Checks one signature object; on success, its timestamp as signed (seconds) and its token. */
-const checkSigned = (key: string, name: string, signed: Signed) => {
+const checkSigned = (key: string, name: string, signed: Signed): Either.Either<{ timestamp: number; token: string }, SignatureRejected> => {
   const signature = signed.signature.trim()
-  if (signature === "") return Effect.fail(reject("missing-signature", `${name}.signature is empty`))
-  if (!/^[0-9a-f]{64}$/i.test(signature)) return Effect.fail(reject("malformed-signature", `${name}.signature is not 64 hex digits`))
+  if (signature === "") return Either.left(reject("missing-signature", `${name}.signature is empty`))
+  if (!/^[0-9a-f]{64}$/i.test(signature)) return Either.left(reject("malformed-signature", `${name}.signature is not 64 hex digits`))
   const timestamp = timestampOf(signed.timestamp)
-  if (Option.isNone(timestamp)) return Effect.fail(reject("malformed-timestamp", `${name}.timestamp is not UNIX seconds`))
-  if (signed.token === "") return Effect.fail(reject("malformed-signature", `${name}.token is empty`))
+  if (Option.isNone(timestamp)) return Either.left(reject("malformed-timestamp", `${name}.timestamp is not UNIX seconds`))
+  if (signed.token === "") return Either.left(reject("malformed-signature", `${name}.token is empty`))
   const expected = createHmac("sha256", key).update(timestamp.value + signed.token).digest()
   return sameBytes(Buffer.from(signature, "hex"), expected)
-    ? Effect.succeed({ timestamp: Number(timestamp.value), token: signed.token })
-    : Effect.fail(reject("signature-mismatch", `${name}.signature does not match its timestamp and token`))
+    ? Either.right({ timestamp: Number(timestamp.value), token: signed.token })
+    : Either.left(reject("signature-mismatch", `${name}.signature does not match its timestamp and token`))
 }
 
 /**
@@ -98,17 +95,15 @@ export const verify = Effect.fn("Mailgun.verify")(function* (secrets: Secrets | 
       `${envVar} is not set and the connection has no signingKey: Mailgun webhooks cannot be verified without the HTTP webhook signing key`
     )
   }
-  const envelope = envelopeOf(request.rawBody)
-  if (Option.isNone(envelope)) {
-    return yield* reject("missing-signature", "the body is not Mailgun's JSON webhook with a signature {timestamp, token, signature}")
-  }
-  const parent = envelope.value["parent-signature"]
-  const accepted = yield* checkSigned(key, "signature", envelope.value.signature).pipe(
-    Effect.catchIf(
-      (error) => error.check === "signature-mismatch" && parent !== undefined,
-      (error) => parent === undefined ? Effect.fail(error) : checkSigned(key, "parent-signature", parent)
-    )
+  const envelope = yield* parseJson(request.rawBody).pipe(
+    Effect.flatMap(decodeEnvelope),
+    Effect.mapError((error) => reject("missing-signature", `the body is not Mailgun's JSON webhook with a signature object: ${error.message}`))
   )
+  const own = checkSigned(key, "signature", envelope.signature)
+  const parent = envelope["parent-signature"]
+  const accepted = yield* Either.isLeft(own) && own.left.check === "signature-mismatch" && parent !== undefined
+    ? checkSigned(key, "parent-signature", parent)
+    : own
   const skew = Math.abs(accepted.timestamp * 1000 - DateTime.toEpochMillis(request.receivedAt))
   if (skew > Duration.toMillis(replayWindow)) {
     return yield* reject(

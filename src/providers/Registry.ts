@@ -2,6 +2,12 @@ import type { ConfigError } from "effect"
 import { Config, Effect, Option, Redacted, Schema } from "effect"
 import type { NormalizedEvent } from "../domain/Event.js"
 import * as Generic from "./Generic.js"
+import * as Mailgun from "./Mailgun.js"
+import * as Postmark from "./Postmark.js"
+import * as Resend from "./Resend.js"
+import * as SendGrid from "./SendGrid.js"
+import * as Ses from "./Ses.js"
+import * as Twilio from "./Twilio.js"
 import type { Provider, WebhookRequest } from "./Webhook.js"
 import { decodeFirst, PayloadRejected, SignatureRejected } from "./Webhook.js"
 
@@ -18,6 +24,7 @@ export interface Vendor<R> {
   readonly fromEnvironment: Effect.Effect<Verifier<R>, ConfigError.ConfigError>
   readonly fromConnection: (connectionId: string, json: unknown) => Verifier<R>
   readonly decode: (request: WebhookRequest, orgId: string) => Effect.Effect<ReadonlyArray<NormalizedEvent>, PayloadRejected>
+  readonly control: (request: WebhookRequest) => Effect.Effect<void, SignatureRejected, R>
 }
 
 export const vendorOf = <S extends Readonly<Record<string, unknown>>, I, R>(definition: {
@@ -40,7 +47,8 @@ export const vendorOf = <S extends Readonly<Record<string, unknown>>, I, R>(defi
           ? provider.verify(secrets.value, request)
           : Effect.fail(new SignatureRejected({ check: "missing-secret", message: `connection ${connectionId} has no usable ${provider.vendor} secrets` }))
     },
-    decode: provider.decode
+    decode: provider.decode,
+    control: provider.control ?? (() => Effect.void)
   }
 }
 
@@ -59,7 +67,15 @@ export const generic = vendorOf({
 })
 
 /** Every provider that has a webhook route, by the name in its URL. */
-export const vendors = { generic } as const
+export const vendors = {
+  generic,
+  sendgrid: vendorOf(SendGrid),
+  mailgun: vendorOf(Mailgun),
+  resend: vendorOf(Resend),
+  postmark: vendorOf(Postmark),
+  twilio: vendorOf(Twilio),
+  ses: vendorOf({ ...Ses, provider: { ...Ses.provider, control: (request: WebhookRequest) => Effect.asVoid(Ses.subscription(request)) } })
+} as const
 
 /** What verifying any provider's webhooks needs (SNS certificates, Mailgun's seen tokens, …). */
 export type VendorRequirements = (typeof vendors)[keyof typeof vendors] extends Vendor<infer R> ? R : never

@@ -14,9 +14,12 @@ export const parseInstant = (text: string): DateTime.Utc | undefined => {
   const [year, month, day, hour, minute, second] = [n(1), n(2), n(3), n(4), n(5), n(6)]
   const zone = (match[8] ?? "Z").toUpperCase()
   const digits = zone.slice(1).replace(":", "")
-  const offset = zone === "Z" ? 0 : (zone.startsWith("-") ? -1 : 1) * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || "0"))
+  const [offsetHours, offsetMinutes] = [Number(digits.slice(0, 2) || "0"), Number(digits.slice(2) || "0")]
+  const offset = (zone.startsWith("-") ? -1 : 1) * (offsetHours * 60 + offsetMinutes)
   const days = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  if (month < 1 || month > 12 || day < 1 || day > days || hour > 23 || minute > 59 || second > 59) return undefined
+  const valid = month >= 1 && month <= 12 && day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59 &&
+    offsetHours <= 23 && offsetMinutes <= 59
+  if (!valid) return undefined
   const millis = Math.floor(Number(`0${match[7] ?? ""}`) * 1000)
   return DateTime.unsafeMake(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset * 60_000)
 }
@@ -46,16 +49,18 @@ export const tagsOf = (tags: unknown): ReadonlyMap<string, string> => {
   return new Map(pairs.flatMap(([name, value]): Array<[string, string]> => typeof value === "string" && value !== "" ? [[name, value]] : []))
 }
 
+const isCategory = Schema.is(Category)
+
 /** broadcastId / contactId / senderAccountId, and a `category` Sendtrail knows, from tags or metadata. */
 export const idsOf = (tags: ReadonlyMap<string, string>) => {
-  const category = tags.get("category")
+  const [broadcastId, contactId, senderAccountId, category] = ["broadcastId", "contactId", "senderAccountId", "category"].map((name) => tags.get(name))
   return {
     ids: {
-      ...(tags.has("broadcastId") ? { broadcastId: tags.get("broadcastId") ?? "" } : {}),
-      ...(tags.has("contactId") ? { contactId: tags.get("contactId") ?? "" } : {}),
-      ...(tags.has("senderAccountId") ? { senderAccountId: tags.get("senderAccountId") ?? "" } : {})
+      ...(broadcastId === undefined ? {} : { broadcastId }),
+      ...(contactId === undefined ? {} : { contactId }),
+      ...(senderAccountId === undefined ? {} : { senderAccountId })
     },
-    category: Schema.is(Category)(category) ? { category } : {}
+    category: isCategory(category) ? { category } : {}
   }
 }
 

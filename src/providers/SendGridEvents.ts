@@ -37,12 +37,17 @@ const EpochSeconds = Schema.Number.pipe(
 
 const blank = (text: string | null | undefined): text is null | undefined | "" => text == null || text.trim() === ""
 
+interface MessageIds {
+  readonly sg_message_id?: string | null | undefined
+  readonly "smtp-id"?: string | null | undefined
+}
+
 /**
  * The id SendGrid's Mail Send API returns as `X-Message-Id`: the part of `sg_message_id` before the
  * first "."; an asynchronous bounce carries no `sg_message_id`, and the same id is then the local part
  * of `smtp-id` ("<id@host>"), of which `sg_message_id`'s first half is made (SendGrid event docs).
  */
-const messageIdOf = (event: { readonly sg_message_id?: string | null | undefined; readonly "smtp-id"?: string | null | undefined }): string | undefined => {
+const messageIdOf = (event: MessageIds): string | undefined => {
   if (!blank(event.sg_message_id)) return prefix(event.sg_message_id.trim())
   if (blank(event["smtp-id"])) return undefined
   const local = event["smtp-id"].trim().replace(/^<|>$/g, "").split("@")[0] ?? ""

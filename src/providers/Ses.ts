@@ -55,6 +55,8 @@ export type Envelope = typeof Envelope.Type
 const decodeEnvelope = decodeFirst(Envelope)
 
 const reject = (check: string, message: string) => new SignatureRejected({ check, message })
+/** AWS could not be reached: not the sender's fault, so a 503 that SNS will retry. */
+const unavailable = (check: string, message: string) => new SignatureRejected({ check, message, status: 503 })
 
 const envelopeOf = (rawBody: Uint8Array) =>
   Effect.flatMap(parseJson(rawBody), decodeEnvelope).pipe(
@@ -155,7 +157,7 @@ export const verify = Effect.fn("Ses.verify")(function* (secrets: Secrets | unde
   const certificateUrl = envelope.SigningCertURL ?? envelope.SigningCertUrl ?? ""
   const pem = yield* Effect.flatMap(SnsClient, (sns) => sns.certificate(certificateUrl)).pipe(
     Effect.mapError((error) =>
-      error.reason === "url-not-allowed" ? reject("certificate-url-not-allowed", error.message) : reject("certificate-unavailable", error.message)
+      error.reason === "url-not-allowed" ? reject("certificate-url-not-allowed", error.message) : unavailable("certificate-unavailable", error.message)
     )
   )
   const key = yield* signingKey(pem, request.receivedAt)
@@ -185,7 +187,7 @@ export const subscription = Effect.fn("Ses.subscription")(function* (request: We
       const sns = yield* SnsClient
       yield* sns.confirm(url).pipe(
         Effect.mapError((error) =>
-          error.reason === "url-not-allowed" ? reject("subscribe-url-not-allowed", error.message) : reject("subscription-confirmation-failed", error.message)
+          error.reason === "url-not-allowed" ? reject("subscribe-url-not-allowed", error.message) : unavailable("subscription-confirmation-failed", error.message)
         )
       )
       yield* Effect.logInfo("SNS subscription confirmed").pipe(log)

@@ -201,7 +201,8 @@ const kinds: Readonly<Record<string, Kind>> = {
   )
 }
 
-export const eventNames = Object.keys(kinds)
+/** The names SES documents; "RenderingFailure" is also read, in case a sender writes the API's spelling. */
+export const eventNames = Object.keys(kinds).filter((name) => name !== "RenderingFailure")
 
 /** SES publishes this plain-text message when an SNS event destination is added; it is no event. */
 const destinationTest = "Successfully validated SNS topic for Amazon SES event publishing."
@@ -214,7 +215,11 @@ const within = (error: PayloadRejected) =>
     message: error.path === "" ? error.message.replace(/^body/, "Message") : `Message.${error.message}`
   })
 
-const decodeName = decodeFirst(Schema.Struct({ eventType: Text, notificationType: Text }))
+const decodeName = decodeFirst(
+  Schema.Struct({ eventType: Text, notificationType: Text }).annotations({
+    message: (issue) => `expected an SES notification object, got ${show(issue.actual)}`
+  })
+)
 
 /** `Display Name <address>` keeps only the address. */
 const addressOf = (text: string) => normalizeAddress("email", /<([^<>]*)>\s*$/.exec(text)?.[1] ?? text)
@@ -238,9 +243,12 @@ export const decodeMessage = Effect.fn("Ses.decodeMessage")(function* (message: 
   if (name === subscriptionSucceeded) return []
   const found = Object.hasOwn(kinds, name) ? kinds[name] : undefined
   if (found === undefined) {
+    const expected = `expected one of ${eventNames.join(", ")}`
     return yield* new PayloadRejected({
       path: "Message.eventType",
-      message: `Message.eventType (or notificationType): expected one of ${eventNames.join(", ")}, got ${show(name)}`
+      message: name === ""
+        ? `Message.eventType (or notificationType) is missing: ${expected}`
+        : `Message.eventType (or notificationType): ${expected}, got ${show(name)}`
     })
   }
   const { mail, rows } = yield* Effect.mapError(found.decode(json), within)

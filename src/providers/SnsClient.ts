@@ -111,7 +111,7 @@ export class SnsClient extends Effect.Service<SnsClient>()("Sendtrail/SnsClient"
   })
 }) {}
 
-/** Serves the given PEMs (certificates or public keys) by URL without any network; the URL checks stay. */
+/** Serves the given PEMs (certificates or public keys) by URL without any network; the URL checks stay (an invalid pattern dies). */
 export const testLayer = (certificates: Readonly<Record<string, string>>, onConfirm?: (url: string) => void) =>
   Layer.effect(
     SnsClient,
@@ -129,4 +129,4 @@ export const testLayer = (certificates: Readonly<Record<string, string>>, onConf
           ),
         confirm: (subscribeUrl: string) => Effect.zipRight(allowedSubscribeUrl(subscribeUrl), Effect.sync(() => onConfirm?.(subscribeUrl)))
       }))
-  )
+  ).pipe(Layer.orDie)

@@ -12,11 +12,14 @@ export interface WebhookRequest {
   readonly receivedAt: DateTime.Utc
 }
 
-/** The signature, credentials or secret did not check out: 401 (403 for wrong Basic credentials), nothing stored. */
+/**
+ * The signature, credentials or secret did not check out: 401 (403 for wrong Basic credentials),
+ * nothing stored; 503 when what verifies it (a provider's certificate) could not be fetched.
+ */
 export class SignatureRejected extends Schema.TaggedError<SignatureRejected>()("SignatureRejected", {
   check: Schema.String,
   message: Schema.String,
-  status: Schema.optional(Schema.Literal(401, 403))
+  status: Schema.optional(Schema.Literal(401, 403, 503))
 }) {}
 
 /** The body verified but does not decode: 400 naming the field; the raw body goes to dead letters. */
@@ -30,6 +33,8 @@ export interface Provider<Secrets, R = never> {
   readonly vendor: string
   readonly verify: (secrets: Secrets | undefined, request: WebhookRequest) => Effect.Effect<void, SignatureRejected, R>
   readonly decode: (request: WebhookRequest, orgId: string) => Effect.Effect<ReadonlyArray<NormalizedEvent>, PayloadRejected>
+  /** Runs after verification, for control messages that carry no events (SNS subscription confirmations). */
+  readonly control?: (request: WebhookRequest) => Effect.Effect<void, SignatureRejected, R>
 }
 
 export const show = (value: unknown): string => {

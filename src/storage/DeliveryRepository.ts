@@ -169,6 +169,21 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
       return rows.map(eventFromRow)
     }, Effect.orDie)
 
-    return { findById, findByProviderMessage, acquire, saveState, appendEvent, events } as const
+    /** Soft bounces to this address, over all its deliveries, since its last delivery (or ever). */
+    const softBouncesSinceDelivery = Effect.fn("DeliveryRepository.softBouncesSinceDelivery")(
+      function* (orgId: string, channel: Channel, recipient: string) {
+        const rows = yield* sql<{ n: number }>`
+          WITH mine AS (
+            SELECT e.type, e.occurred_at, e.details FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+            WHERE d.org_id = ${orgId} AND d.channel = ${channel} AND d.recipient = ${recipient})
+          SELECT count(*) AS n FROM mine
+          WHERE (type = 'soft_bounced' OR (type = 'bounced' AND details->>'bounceKind' = 'soft'))
+            AND occurred_at > coalesce((SELECT max(occurred_at) FROM mine WHERE type = 'delivered'), '-infinity')`
+        return rows[0]?.n ?? 0
+      },
+      Effect.orDie
+    )
+
+    return { findById, findByProviderMessage, acquire, saveState, appendEvent, events, softBouncesSinceDelivery } as const
   })
 }) {}

@@ -12,10 +12,11 @@
 // directly. Event ids are `<run>.<scenario>.<step>.<n>` (step c8: 8 workers; r100: 100 per second),
 // so rows are grouped by step.
 //
-// Waiting for the backlog: on PostgreSQL the bench counts unprocessed rows over its own connection.
-// The embedded database cannot be opened while the service holds it, and the service has no backlog
-// endpoint, so there the bench waits until the service process is idle (under 5% of a core for two
-// consecutive seconds) and reports, after the stop, how many rows were still unprocessed.
+// Waiting for the backlog: the bench polls GET /admin/inbox (it starts the service with an admin
+// key). Without that route it counts unprocessed rows itself on PostgreSQL, and on the embedded
+// database (which cannot be opened while the service holds it) waits until the service process is
+// idle (under 5% of a core for two consecutive seconds). Either way it reports, after the stop, how
+// many rows were still unprocessed.
 //
 // The load generator is this process (one Bun process, fetch with keep-alive); the service is a
 // child process (`bun run start` -> `bun run src/main.ts`). On a 2-core machine they share the
@@ -53,6 +54,7 @@ const scenarios = (process.env.BENCH_SCENARIOS ?? "single,batch,paced,ceiling").
 const databaseUrl = process.env.BENCH_DATABASE_URL
 const requestTimeoutMs = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 30) * 1000
 const secret = "bench-secret"
+const adminKey = "bench-admin-key"
 const runId = Date.now().toString(36)
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -394,19 +396,37 @@ const outcomeFromEmbedded = async (dataDir: string) => {
   }
 }
 
-/** Waits until the backlog is applied (PostgreSQL: counted; embedded: the service goes idle) or the time is up. */
-const waitForPipeline = async (servicePid: number, url: string | undefined): Promise<{ seconds: number; how: string }> => {
+/**
+ * Waits until the backlog is applied or the time is up: polls GET /admin/inbox when the service has
+ * it; otherwise counts unprocessed rows over its own connection (PostgreSQL) or waits until the
+ * service process is idle (embedded: the folder cannot be opened while the service holds it).
+ */
+const waitForPipeline = async (baseUrl: string, servicePid: number, url: string | undefined): Promise<{ seconds: number; how: string }> => {
   const started = performance.now()
   const deadline = started + drainSeconds * 1000
   const took = () => (performance.now() - started) / 1000
+  const gaveUp = () => ({ seconds: took(), how: `gave up after ${drainSeconds} s` })
+  const pendingFromService = async (): Promise<number | undefined> => {
+    const response = await fetch(`${baseUrl}/admin/inbox`, { headers: { authorization: `Bearer ${adminKey}` } }).catch(() => undefined)
+    if (response?.status !== 200) return undefined
+    const body = (await response.json()) as { pending?: unknown }
+    return typeof body.pending === "number" ? body.pending : undefined
+  }
+  if ((await pendingFromService()) !== undefined) {
+    while (performance.now() < deadline) {
+      if ((await pendingFromService()) === 0) return { seconds: took(), how: "GET /admin/inbox: nothing pending" }
+      await sleep(1000)
+    }
+    return gaveUp()
+  }
   if (url !== undefined) {
     return withPostgres(url, async (client) => {
       while (performance.now() < deadline) {
         const rows = (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM ingest_inbox WHERE processed_at IS NULL")).rows
         if ((rows[0]?.n ?? 0) === 0) return { seconds: took(), how: "no unprocessed rows" }
-        await sleep(500)
+        await sleep(1000)
       }
-      return { seconds: took(), how: `gave up after ${drainSeconds} s` }
+      return gaveUp()
     })
   }
   let quiet = 0
@@ -418,7 +438,7 @@ const waitForPipeline = async (servicePid: number, url: string | undefined): Pro
     before = now
     if (quiet >= 2) return { seconds: took(), how: "service idle" }
   }
-  return { seconds: took(), how: `gave up after ${drainSeconds} s` }
+  return gaveUp()
 }
 
 const stopService = async (service: RunningService) => {
@@ -491,14 +511,17 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsP
       DATA_DIR: dataDir,
       LOG_LEVEL: "Warning",
       GENERIC_WEBHOOK_SECRET: secret,
+      ADMIN_API_KEY: adminKey,
       INBOX_MAX_BACKLOG: "5000000",
       ...(url === undefined ? {} : { DATABASE_URL: url })
     }, 60_000)
     const results: Array<StepResult> = []
     let drained = { seconds: 0, how: "" }
     let stopped = ""
+    let idleRss = Number.NaN
     try {
       const servicePid = findServicePid()
+      idleRss = statusField(servicePid, "VmRSS")
       const webhook = `${service.baseUrl}/connect/webhook/generic`
       for (const step of steps) {
         const result = await runStep({
@@ -509,7 +532,7 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsP
           `non-200 ${failures(result)}`)
       }
       console.error(`  ${scenario}: waiting for the pipeline (at most ${drainSeconds} s)`)
-      drained = await waitForPipeline(servicePid, url)
+      drained = await waitForPipeline(service.baseUrl, servicePid, url)
     } finally {
       stopped = await stopService(service)
     }
@@ -519,7 +542,8 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsP
     printSteps(results)
     console.log("")
     printOutcome(scenario, results, outcome)
-    console.log(`  pipeline wait after the load: ${drained.seconds.toFixed(1)} s (${drained.how}); service stop: ${stopped}`)
+    console.log(`  service RSS before the load: ${fixed(idleRss)} MB; pipeline wait after the load: ${drained.seconds.toFixed(1)} s ` +
+      `(${drained.how}); service stop: ${stopped}`)
     const log = service.output().trim().split("\n").filter((line) => line !== "" && !line.startsWith("$ bun run"))
     if (log.length > 0) {
       console.log(`  service output (${log.length} lines, first 12):`)
@@ -590,7 +614,13 @@ const runCeiling = async () => {
 const closed = (steps: ReadonlyArray<number>): ReadonlyArray<Step> => steps.map((n) => ({ id: `c${n}`, mode: { concurrency: n } }))
 
 const load = () => loadavg().map((n) => n.toFixed(2)).join(" ")
-console.log(`load average before: ${load()}`)
+/** Which code was measured: the commit, and how many files under src/ differ from it (read-only git). */
+const revision = () => {
+  const git = (...args: Array<string>) => Bun.spawnSync(["git", ...args], { cwd: path.resolve(import.meta.dirname, "../..") }).stdout.toString().trim()
+  const changed = git("status", "--porcelain", "--", "src").split("\n").filter((line) => line !== "").length
+  return `${git("rev-parse", "--short", "HEAD")}${changed > 0 ? ` with ${changed} changed file(s) under src/` : ""}`
+}
+console.log(`code: ${revision()}; load average before: ${load()}`)
 console.log(`ingest benchmark ${runId}: ${postgres === undefined ? "embedded PGlite" : `PostgreSQL ${postgres.host}`}, ` +
   `${seconds} s per step, single ${singleSteps.join("/")}, batch of ${batchSize} ${batchSteps.join("/")}, ` +
   `paced ${pacedRates.join("/")} events/s, drain <= ${drainSeconds} s`)
@@ -600,4 +630,4 @@ if (scenarios.includes("paced") && pacedRates.length > 0) {
   await runScenario("paced", pacedRates.map((rate) => ({ id: `r${rate}`, mode: { rate } })), 1)
 }
 if (scenarios.includes("ceiling")) await runCeiling()
-console.log(`\nload average after: ${load()}`)
+console.log(`\ncode: ${revision()}; load average after: ${load()}`)

@@ -58,6 +58,51 @@ describe("pipeline", () => {
       }))
   })
 
+  layer(ingestInMemory({ SOFT_BOUNCE_ESCALATION: "3" }), { excludeTestServices: true })((it) => {
+    const soft = (org: string, n: number, minutes: number, type: "soft_bounced" | "delivered" = "soft_bounced") =>
+      makeEvent({ orgId: org, type, providerMessageId: `m-${n}`, providerEventId: `${org}-${n}`, recipient: "sam@example.com", occurredAt: DateTime.add(day, { minutes }) })
+    const suppressed = (org: string) =>
+      Effect.flatMap(SuppressionRepository, (repo) => Effect.map(repo.check(org, "email", ["sam@example.com"]), (found) => found.size > 0))
+
+    it.effect("three soft bounces in a row since the last delivery suppress the address like a hard bounce", () =>
+      Effect.gen(function* () {
+        const inbox = yield* Inbox
+        const pipeline = yield* Pipeline
+        yield* inbox.append([soft("org-s1", 1, 1), soft("org-s1", 2, 2)])
+        yield* pipeline.drain
+        expect(yield* suppressed("org-s1")).toBe(false)
+        yield* inbox.append([soft("org-s1", 3, 3)])
+        yield* pipeline.drain
+        expect(yield* suppressed("org-s1")).toBe(true)
+        const contact = Option.getOrThrow(yield* (yield* ContactRepository).findByAddress("org-s1", "email", "sam@example.com"))
+        expect(contact.bouncedChannels).toEqual(["email"])
+        expect((yield* (yield* ActivityRepository).forContact(contact.id, 10)).map((a) => a.reason)).toEqual(["3 soft bounces in a row since the last delivery"])
+      }))
+
+    it.effect("a delivery between soft bounces starts the count again", () =>
+      Effect.gen(function* () {
+        const inbox = yield* Inbox
+        yield* inbox.append([soft("org-s2", 1, 1), soft("org-s2", 2, 2), soft("org-s2", 3, 3, "delivered"), soft("org-s2", 4, 4)])
+        yield* (yield* Pipeline).drain
+        expect(yield* suppressed("org-s2")).toBe(false)
+      }))
+
+    it.effect("a policy rejection (5.7.x) counts against the sender but leaves the recipient reachable", () =>
+      Effect.gen(function* () {
+        const inbox = yield* Inbox
+        yield* inbox.append([
+          makeEvent({ orgId: "org-pol", type: "sent", providerEventId: "pol-sent", recipient: "sam@example.com", senderAccountId: "sender-pol" }),
+          makeEvent({ orgId: "org-pol", type: "bounced", providerEventId: "pol-bounce", recipient: "sam@example.com", senderAccountId: "sender-pol", details: { enhancedStatus: "5.7.1", reason: "550 5.7.1 blocked by policy" } })
+        ])
+        yield* (yield* Pipeline).drain
+        expect(yield* suppressed("org-pol")).toBe(false)
+        const delivery = Option.getOrThrow(yield* (yield* DeliveryRepository).findByProviderMessage({ orgId: "org-pol", provider: "generic", providerMessageId: "msg-1", recipient: "sam@example.com" }))
+        expect(delivery.status).toBe("bounced")
+        const sender = yield* eventually((yield* SenderAccountRepository).findById("sender-pol"), Option.isSome)
+        expect(Option.map(sender, (a) => a.bounced)).toEqual(Option.some(1))
+      }))
+  })
+
   const failing = ContactActor.make({
     apply: (event) => event.recipient.startsWith("boom") ? Effect.die(new Error(`cannot apply ${event.providerEventId}`)) : Effect.succeed({ applied: true, senderAccountId: null }),
     liveActors: Effect.succeed(0)

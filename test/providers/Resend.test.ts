@@ -340,6 +340,19 @@ describe("Resend payloads", () => {
     })
   )
 
+  it.effect("created_at is read as an ISO-8601 instant with any fraction and zone form", () =>
+    Effect.gen(function* () {
+      const when = (created_at: string) => decodeOne({ ...email("email.sent"), created_at }).pipe(Effect.map((e) => e?.occurredAt))
+      expect(yield* when("2026-02-22T23:41:12.126Z")).toEqual(at)
+      expect(yield* when("2026-02-22 23:41:12.126535+00:00")).toEqual(at)
+      expect(yield* when("2026-02-23T01:41:12.1260000+0200")).toEqual(at)
+      expect(yield* when("2026-02-22T19:41:12.126-04")).toEqual(at)
+      for (const created_at of ["2026-02-22T23:41:12+25:00", "2026-02-22T24:00:00Z", "22/02/2026", ""]) {
+        expect(yield* rejected({ ...email("email.sent"), created_at })).toMatchObject({ path: "created_at" })
+      }
+    })
+  )
+
   it.effect("a missing or unusable field the mapping needs is named", () =>
     Effect.gen(function* () {
       const { email_id: _, ...withoutId } = email("email.delivered").data

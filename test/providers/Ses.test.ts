@@ -5,7 +5,7 @@ import { Cause, ConfigProvider, DateTime, Effect, Exit, FastCheck as fc, Option 
 import type { NormalizedEvent } from "../../src/domain/Event.js"
 import type { Envelope, Secrets } from "../../src/providers/Ses.js"
 import { decode, envSecrets, PayloadRejected, SignatureRejected, stringToSign, subscription, verify } from "../../src/providers/Ses.js"
-import { testLayer } from "../../src/providers/SnsClient.js"
+import { SnsClient, testLayer } from "../../src/providers/SnsClient.js"
 import type { WebhookRequest } from "../../src/providers/Webhook.js"
 
 const awsCertificate = `-----BEGIN CERTIFICATE-----
@@ -181,10 +181,10 @@ const signed = (fields: Partial<Envelope> & { readonly Message: string }, key: K
 }
 const notification = (message: unknown, fields: Partial<Envelope> = {}) => signed({ Message: JSON.stringify(message), ...fields })
 
-const verified = (body: string, at: string = vectorTime, given: Secrets | undefined = secrets) =>
-  Effect.provide(verify(given, request(body, at)), sns)
+const verifiedWith = (given: Secrets | undefined, body: string, at: string = vectorTime) => Effect.provide(verify(given, request(body, at)), sns)
+const verified = (body: string, at: string = vectorTime) => verifiedWith(secrets, body, at)
 const rejectedWith = (body: string, at: string = vectorTime, given: Secrets | undefined = secrets) =>
-  verified(body, at, given).pipe(Effect.flip, Effect.map((error) => error.check))
+  verifiedWith(given, body, at).pipe(Effect.flip, Effect.map((error) => error.check))
 const edited = (body: string, edit: (json: Record<string, unknown>) => void) => {
   const json: Record<string, unknown> = JSON.parse(body)
   edit(json)
@@ -193,7 +193,7 @@ const edited = (body: string, edit: (json: Record<string, unknown>) => void) => 
 
 describe("SNS signatures", () => {
   for (const [name, body] of Object.entries(vectors)) {
-    it.effect(`AWS's signed vector ${name} verifies`, () => verified(body, vectorTime, { topicArns: [vectorTopic] }))
+    it.effect(`AWS's signed vector ${name} verifies`, () => verifiedWith({ topicArns: [vectorTopic] }, body))
   }
 
   it.effect("the string to sign is AWS's documented example, a newline after every value", () =>
@@ -258,7 +258,7 @@ describe("SNS signatures", () => {
 
   it.effect("without topic ARNs nothing verifies: missing-secret names SES_TOPIC_ARNS", () =>
     Effect.gen(function* () {
-      const error = yield* Effect.flip(verified(vectors["test-notification-no-subject.json"], vectorTime, undefined))
+      const error = yield* Effect.flip(verifiedWith(undefined, vectors["test-notification-no-subject.json"]))
       expect(error.check).toBe("missing-secret")
       expect(error.message).toContain("SES_TOPIC_ARNS")
     })
@@ -676,10 +676,10 @@ describe("SES notifications", () => {
         [{ ...bounce(), eventType: "Received" }, "Message.eventType"],
         [{ mail: mail() }, "Message.eventType"],
         [{ ...bounce(), mail: mail({ messageId: undefined }) }, "Message.mail.messageId"],
-        [bounce({ bouncedRecipients: [] }), "Message.bounce.bouncedRecipients"],
+        [bounce({ bouncedRecipients: [] }), "Message.bounce.bouncedRecipients[0]"],
         [bounce({ timestamp: "yesterday" }), "Message.bounce.timestamp"],
         [bounce({ bouncedRecipients: [{ emailAddress: "<>" }] }), "Message"],
-        [{ eventType: "Send", mail: mail({ destination: [] }) }, "Message.mail.destination"],
+        [{ eventType: "Send", mail: mail({ destination: [] }) }, "Message.mail.destination[0]"],
         [{ eventType: "Open", mail: mail() }, "Message.open"]
       ]
       for (const [message, path] of cases) {
@@ -706,6 +706,23 @@ describe("SES notifications", () => {
 })
 
 describe("SES configuration", () => {
+  it.effect("the live SNS client refuses URLs off the SNS endpoints before any request", () =>
+    Effect.gen(function* () {
+      const client = yield* SnsClient
+      const certificate = yield* Effect.flip(client.certificate("http://sns.us-east-1.amazonaws.com/SimpleNotificationService-x.pem"))
+      const confirmation = yield* Effect.flip(client.confirm("https://attacker.example/?Action=ConfirmSubscription"))
+      expect([certificate.reason, confirmation.reason]).toEqual(["url-not-allowed", "url-not-allowed"])
+    }).pipe(Effect.provide(SnsClient.Default))
+  )
+
+  it.effect("an SNS_CERT_URL_PATTERN that is no regular expression fails the live client at start", () =>
+    Effect.gen(function* () {
+      const invalid = ConfigProvider.fromMap(new Map([["SNS_CERT_URL_PATTERN", "https://(unclosed"]]))
+      const exit = yield* Effect.exit(Effect.provide(SnsClient, SnsClient.Default).pipe(Effect.withConfigProvider(invalid)))
+      expect(Exit.isFailure(exit)).toBe(true)
+    })
+  )
+
   const read = (env: Record<string, string>) => Effect.withConfigProvider(envSecrets, ConfigProvider.fromMap(new Map(Object.entries(env))))
 
   it.effect("SES_TOPIC_ARNS is a comma list; unset or blank means no secrets", () =>

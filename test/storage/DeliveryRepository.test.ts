@@ -85,5 +85,22 @@ for (const backend of backends) {
         expect(events.map((e) => e.type)).toEqual(["delivered", "opened"])
         expect(events[1]!.details).toEqual({ ip: "192.0.2.1", userAgent: "Mail/1.0", machine: true })
       }))
+
+    it.effect("soft bounces are counted across an address's deliveries since its last delivery", () =>
+      Effect.gen(function* () {
+        const repo = yield* DeliveryRepository
+        const org = "org-soft"
+        const one = yield* repo.acquire(newDelivery(org, { providerMessageId: "s-1" }))
+        const two = yield* repo.acquire(newDelivery(org, { providerMessageId: "s-2" }))
+        const event = (id: string, type: "soft_bounced" | "delivered" | "bounced", minutes: number, details = {}) =>
+          makeEvent({ orgId: org, type, providerEventId: `${org}-${id}`, occurredAt: DateTime.add(at, { minutes }), details })
+        yield* repo.appendEvent(one.id, event("a", "soft_bounced", 1))
+        yield* repo.appendEvent(one.id, event("b", "delivered", 2))
+        yield* repo.appendEvent(two.id, event("c", "soft_bounced", 3))
+        yield* repo.appendEvent(two.id, event("d", "bounced", 4, { bounceKind: "soft" }))
+        yield* repo.appendEvent(two.id, event("e", "bounced", 5, { bounceKind: "hard" }))
+        expect(yield* repo.softBouncesSinceDelivery(org, "email", "ada@example.com")).toBe(2)
+        expect(yield* repo.softBouncesSinceDelivery(org, "email", "nobody@example.com")).toBe(0)
+      }))
   })
 }

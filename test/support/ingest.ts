@@ -1,6 +1,6 @@
 import { ConfigProvider, Layer } from "effect"
 import type { ContactActor } from "../../src/actors/ContactActor.js"
-import { Ingest, makeIngest, RepositoriesInMemory, RepositoriesSql } from "../../src/App.js"
+import { Ingest, makeIngest, RepositoriesInMemory, RepositoriesSql, VendorServices } from "../../src/App.js"
 import { AppConfig } from "../../src/AppConfig.js"
 import type { Backend } from "./databases.js"
 
@@ -15,7 +15,7 @@ export const testConfig = (overrides: Record<string, string> = {}) =>
 
 /** Inbox, actors and pipeline over in-memory repositories: the unit-test world. */
 export const ingestInMemory = (config: Record<string, string> = {}, contactActor: Layer.Layer<ContactActor, never, never> | undefined = undefined) =>
-  (contactActor === undefined ? Ingest : makeIngest(contactActor)).pipe(Layer.provideMerge(RepositoriesInMemory), Layer.provideMerge(testConfig(config)))
+  (contactActor === undefined ? Ingest : makeIngest(contactActor, VendorServices)).pipe(Layer.provideMerge(RepositoriesInMemory), Layer.provideMerge(testConfig(config)))
 
 /** The same over SQL repositories on a test database. */
 export const ingestSql = (backend: Backend, config: Record<string, string> = {}) =>

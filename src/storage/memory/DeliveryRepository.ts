@@ -84,6 +84,16 @@ export const layer = Layer.effect(
             }
             return [true, { ...t, events: new Map(t.events).set(key, row), nextId: t.nextId + 1 }]
           })),
+      softBouncesSinceDelivery: (orgId, channel, recipient) =>
+        Effect.map(Ref.get(tables), (t) => {
+          const mine = [...t.events.values()].filter((e) => {
+            const delivery = t.deliveries.get(e.deliveryId)
+            return delivery !== undefined && delivery.orgId === orgId && delivery.channel === channel && delivery.recipient === recipient
+          })
+          const lastDelivered = mine.filter((e) => e.type === "delivered").reduce<number>((max, e) => Math.max(max, e.occurredAt.epochMillis), -Infinity)
+          return mine.filter((e) =>
+            (e.type === "soft_bounced" || (e.type === "bounced" && e.details.bounceKind === "soft")) && e.occurredAt.epochMillis > lastDelivered).length
+        }),
       events: (deliveryId) =>
         Effect.map(Ref.get(tables), (t) =>
           [...t.events.values()]
