@@ -1,5 +1,8 @@
+import type { HttpPlatform } from "@effect/platform"
 import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
+import type { BunContext } from "@effect/platform-bun"
 import { BunHttpServer } from "@effect/platform-bun"
+import type { Etag } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
@@ -13,14 +16,18 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide(AdminAuthLive)
 )
 
-const BunServer = Layer.unwrapEffect(Effect.map(AppConfig, (config) => BunHttpServer.layer({ port: config.port })))
+/** The API, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */
+export const serve = <E, R>(
+  server: Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | BunContext.BunContext, E, R>
+) =>
+  HttpApiBuilder.serve().pipe(
+    Layer.provide(UniformDecodeErrors),
+    Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+    Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(ApiLive),
+    HttpServer.withLogAddress,
+    Layer.provideMerge(server)
+  )
 
-/** The HTTP server on PORT, the API, `/openapi.json` and Swagger UI at `/docs`. */
-export const layer = HttpApiBuilder.serve().pipe(
-  Layer.provide(UniformDecodeErrors),
-  Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
-  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
-  Layer.provide(ApiLive),
-  HttpServer.withLogAddress,
-  Layer.provide(BunServer)
-)
+/** Bun's server on PORT. */
+export const layer = serve(Layer.unwrapEffect(Effect.map(AppConfig, (config) => BunHttpServer.layer({ port: config.port }))))

@@ -4,14 +4,11 @@ import { Ingest, makeIngest, RepositoriesInMemory, RepositoriesSql, VendorServic
 import { AppConfig } from "../../src/AppConfig.js"
 import type { Backend } from "./databases.js"
 
+export const configProvider = (overrides: Record<string, string> = {}) =>
+  ConfigProvider.fromMap(new Map(Object.entries({ SENDER_MIN_SAMPLE: "10", PIPELINE_MAX_ATTEMPTS: "2", ...overrides })))
+
 export const testConfig = (overrides: Record<string, string> = {}) =>
-  AppConfig.Default.pipe(
-    Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({
-      SENDER_MIN_SAMPLE: "10",
-      PIPELINE_MAX_ATTEMPTS: "2",
-      ...overrides
-    })))))
-  )
+  AppConfig.Default.pipe(Layer.provide(Layer.setConfigProvider(configProvider(overrides))))
 
 /** Inbox, actors and pipeline over in-memory repositories: the unit-test world. */
 export const ingestInMemory = (config: Record<string, string> = {}, contactActor: Layer.Layer<ContactActor, never, never> | undefined = undefined) =>
