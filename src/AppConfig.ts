@@ -45,6 +45,13 @@ const fraction = (name: string, fallback: number) =>
 const positiveInteger = (name: string, fallback: number) =>
   checked(Config.integer(name), "a positive integer", (n) => n > 0, String).pipe(Config.withDefault(fallback))
 
+/** Several comma-separated keys rotate tracking tokens: the first signs, every one verifies. */
+const trackingSecrets = Config.redacted("TRACKING_SECRET").pipe(
+  Config.map((secret) => Redacted.value(secret).split(",").map((key) => key.trim()).filter((key) => key !== "").map(Redacted.make)),
+  Config.option,
+  Config.map(Option.getOrElse((): ReadonlyArray<Redacted.Redacted<string>> => []))
+)
+
 /** Everything the service reads from its environment; each value is checked before start-up. */
 export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig", {
   effect: Effect.gen(function* () {
@@ -62,6 +69,11 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
         maxComplaintRate: yield* fraction("SENDER_MAX_COMPLAINT_RATE", 0.001),
         minimumSample: yield* positiveInteger("SENDER_MIN_SAMPLE", 100)
       },
+      jwtSecret: yield* Config.redacted("JWT_SECRET").pipe(Config.option),
+      jwtPublicKey: yield* Config.redacted("JWT_PUBLIC_KEY").pipe(Config.option),
+      trackingSecrets: yield* trackingSecrets,
+      trackingTokenTtlDays: yield* positiveInteger("TRACKING_TOKEN_TTL_DAYS", 180),
+      unsubscribeOnGet: yield* Config.boolean("UNSUBSCRIBE_ON_GET").pipe(Config.withDefault(false)),
       softBounceEscalation: yield* positiveInteger("SOFT_BOUNCE_ESCALATION", 3),
       inboxMaxBacklog: yield* positiveInteger("INBOX_MAX_BACKLOG", 200_000),
       pipelineMaxAttempts: yield* positiveInteger("PIPELINE_MAX_ATTEMPTS", 5),

@@ -1,4 +1,4 @@
-import { DateTime, Duration, Effect } from "effect"
+import { DateTime, Duration, Effect, Option } from "effect"
 import type { Channel, NormalizedEvent } from "../domain/Event.js"
 import { eventKey, normalizeAddress } from "../domain/Event.js"
 import type { SideEffect } from "../domain/Lifecycle.js"
@@ -123,11 +123,17 @@ const makeApply = Effect.gen(function* () {
     transactor.transaction(Effect.gen(function* () {
       const now = yield* DateTime.now
       const recipient = normalizeAddress(event.channel, event.recipient)
-      const delivery = yield* deliveries.acquire({
-        orgId: event.orgId, provider: event.provider, providerMessageId: event.providerMessageId, recipient,
-        broadcastId: event.broadcastId ?? null, contactId: event.contactId ?? null, channel: event.channel,
-        status: "queued", senderAccountId: event.senderAccountId ?? null, cost: null, at: now, reached: false
-      })
+      const delivery = event.deliveryId === undefined
+        ? yield* deliveries.acquire({
+          orgId: event.orgId, provider: event.provider, providerMessageId: event.providerMessageId, recipient,
+          broadcastId: event.broadcastId ?? null, contactId: event.contactId ?? null, channel: event.channel,
+          status: "queued", senderAccountId: event.senderAccountId ?? null, cost: null, at: now, reached: false
+        })
+        : yield* Effect.flatMap(deliveries.lockById(event.deliveryId), Option.match({
+          // A tracking token names a delivery of its org; anything else is a defect to dead-letter.
+          onNone: () => Effect.dieMessage(`tracking event for delivery ${event.deliveryId}, which does not exist`),
+          onSome: (found) => found.orgId === event.orgId ? Effect.succeed(found) : Effect.dieMessage(`delivery ${found.id} is not org ${event.orgId}'s`)
+        }))
       if (!(yield* deliveries.appendEvent(delivery.id, event))) return { applied: false, senderAccountId: null }
       const result = apply({ ...delivery, seen: new Set() }, event)
       yield* deliveries.saveState(delivery.id, result.state, now)

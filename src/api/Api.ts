@@ -1,6 +1,11 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import packageJson from "../../package.json" with { type: "json" }
 import { AdminApi } from "./Admin.js"
+import { BroadcastsApi } from "./Broadcasts.js"
+import { ContactsApi } from "./Contacts.js"
+import { SuppressionsApi } from "./Suppressions.js"
+import { TrackingApi } from "./Tracking.js"
+import { TrackingOrgApi } from "./TrackingOrg.js"
 import { HealthApi } from "./Health.js"
 import { WebhooksApi } from "./Webhooks.js"
 
@@ -9,6 +14,11 @@ export class Api extends HttpApi.make("sendtrail")
   .add(HealthApi)
   .add(WebhooksApi)
   .add(AdminApi)
+  .add(TrackingApi)
+  .add(TrackingOrgApi)
+  .add(BroadcastsApi)
+  .add(ContactsApi)
+  .add(SuppressionsApi)
   .annotate(OpenApi.Title, "Sendtrail")
   .annotate(OpenApi.Version, packageJson.version)
   .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.") {}

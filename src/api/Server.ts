@@ -8,12 +8,18 @@ import { AppConfig } from "../AppConfig.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
 import { UniformDecodeErrors } from "./ErrorShape.js"
+import { BroadcastsLive } from "./BroadcastsHttp.js"
+import { ContactsLive } from "./ContactsHttp.js"
 import { HealthLive } from "./HealthHttp.js"
+import { OrgAuthLive } from "./OrgAuthHttp.js"
+import { SuppressionsLive } from "./SuppressionsHttp.js"
+import { TrackingOrgLive } from "./TrackingOrgHttp.js"
+import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, WebhooksLive, AdminLive)),
-  Layer.provide(AdminAuthLive)
+  Layer.provide(Layer.mergeAll(HealthLive, WebhooksLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive)),
+  Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive))
 )
 
 /** The API, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */

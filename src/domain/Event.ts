@@ -54,6 +54,8 @@ export const NormalizedEvent = Schema.Struct({
   broadcastId: Schema.optional(Schema.String),
   contactId: Schema.optional(Schema.String),
   senderAccountId: Schema.optional(Schema.String),
+  /** Set by tracking (pixel, click, unsubscribe): the delivery row is known, no lookup by message id. */
+  deliveryId: Schema.optional(Schema.Number),
   details: EventDetails
 })
 export type NormalizedEvent = typeof NormalizedEvent.Type

@@ -59,10 +59,14 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
         }
       })
 
-    const verifyAny = (verifiers: ReadonlyArray<Verifier<VendorRequirements>>, request: WebhookRequest, vendor: string) =>
-      verifiers.length === 0
-        ? Effect.fail(new SignatureRejected({ check: "missing-secret", message: `no ${vendor} secrets are configured for this organisation` }))
-        : Effect.firstSuccessOf(verifiers.map((verify) => Effect.provide(verify(request), verifierContext)))
+    /** Passes when one verifier does; otherwise reports the first one's reason (the environment's, where it takes part). */
+    const verifyAny = (verifiers: ReadonlyArray<Verifier<VendorRequirements>>, request: WebhookRequest, vendor: string) => {
+      const [first, ...others] = verifiers.map((verify) => Effect.provide(verify(request), verifierContext))
+      if (first === undefined) {
+        return Effect.fail(new SignatureRejected({ check: "missing-secret", message: `no ${vendor} secrets are configured for this organisation` }))
+      }
+      return others.reduce((attempt, next) => Effect.catchAll(attempt, (reason) => Effect.mapError(next, () => reason)), first)
+    }
 
     const receive = Effect.fn("Receiver.receive")(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
       const vendor: Vendor<VendorRequirements> = vendors[vendorName]
@@ -71,19 +75,22 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
         Effect.zipRight(Effect.provide(vendor.control(request), verifierContext)),
         Effect.tapError((e) => stats.rejected(vendor.vendor, e.check))
       )
-      const events = yield* vendor.decode(request, orgId).pipe(
-        Effect.tapError((rejected) =>
-          Effect.zipRight(
-            stats.rejected(vendor.vendor, "undecodable"),
-            Effect.flatMap(DateTime.now, (at) =>
-              deadLetters.add({
-                orgId, provider: vendor.vendor, inboxId: null, stage: "decode", error: rejected.message,
-                rawBody: new TextDecoder().decode(request.rawBody), headers: definedHeaders(request.headers), url: request.url,
-                event: null, at
-              }))
-          ))
-      )
-      const result = yield* inbox.append(events)
+      const stored = Effect.gen(function* () {
+        const events = yield* vendor.decode(request, orgId).pipe(
+          Effect.tapError((rejected) =>
+            Effect.zipRight(
+              stats.rejected(vendor.vendor, "undecodable"),
+              Effect.flatMap(DateTime.now, (at) =>
+                deadLetters.add({
+                  orgId, provider: vendor.vendor, inboxId: null, stage: "decode", error: rejected.message,
+                  rawBody: new TextDecoder().decode(request.rawBody), headers: definedHeaders(request.headers), url: request.url,
+                  event: null, at
+                }))
+            ))
+        )
+        return yield* inbox.append(events)
+      })
+      const result = yield* stored.pipe(Effect.tapErrorCause(() => Effect.provide(vendor.notStored(request), verifierContext)))
       yield* stats.accepted(vendor.vendor)
       return result
     })

@@ -2,6 +2,8 @@ import { createHmac } from "node:crypto"
 import { DateTime, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import type { EventDetails, NormalizedEvent } from "../domain/Event.js"
 import { BounceKind, Category, Channel, EventType, normalizeAddress } from "../domain/Event.js"
+import * as Fields from "./Fields.js"
+import { correlationOf, expecting, mandatory, NonBlank, oneOf, parseInstant } from "./Fields.js"
 import { parseJson, PayloadRejected, rejection, sameBytes, show, SignatureRejected } from "./Webhook.js"
 
 /** Sendtrail's own signed webhook format; the contract is `docs/webhooks.md`. */
@@ -11,45 +13,25 @@ export const maxEvents = 10_000
 
 export { PayloadRejected, SignatureRejected }
 
-const expecting = <A, I>(schema: Schema.Schema<A, I>, expected: string): Schema.Schema<A, I> =>
-  schema.annotations({ message: (issue) => ({ message: `expected ${expected}, got ${show(issue.actual)}`, override: true }) })
+const required = <A, I>(schema: Schema.Schema<A, I>, expected: string) =>
+  mandatory(expecting(schema, expected), `is missing: expected ${expected}`)
 
-const mandatory = <A, I>(schema: Schema.Schema<A, I>, expected: string) =>
-  Schema.propertySignature(schema).annotations({ missingMessage: () => `is missing: expected ${expected}` })
-
-const required = <A, I>(schema: Schema.Schema<A, I>, expected: string) => mandatory(expecting(schema, expected), expected)
-
-/** JSON senders often write null for "absent": both are accepted and mean the same. */
-const optional = <A, I>(schema: Schema.Schema<A, I>, expected: string) => Schema.optional(Schema.NullOr(expecting(schema, expected)))
-
-const oneOf = (literals: ReadonlyArray<string>) => `one of ${literals.join(", ")}`
-
-const NonBlank = Schema.String.pipe(Schema.filter((text) => text.trim() !== ""))
+const optional = <A, I>(schema: Schema.Schema<A, I>, expected: string) => Fields.optional(expecting(schema, expected))
 
 const earliest = Date.UTC(2000, 0, 1)
 const timestampExpected =
   `an ISO-8601 date-time with a zone such as "2026-01-01T12:00:00Z", or integer epoch milliseconds, not before 2000`
-const isoDateTime = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?(?:Z|([+-])(\d{2}):(\d{2}))$/i
 
-/** Parses by hand: `Date.parse` rolls 2026-02-30 over to March and reads zone-less times as local. */
-const parseIso = (text: string): number | undefined => {
-  const match = isoDateTime.exec(text)
-  if (match === null) return undefined
-  const n = (i: number) => Number(match[i] ?? "0")
-  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = [n(1), n(2), n(3), n(4), n(5), n(6), n(9), n(10)]
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  const valid = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 &&
-    offsetHours <= 23 && offsetMinutes <= 59
-  if (!valid) return undefined
-  const millis = Math.floor(Number(`0${match[7] ?? ""}`) * 1000)
-  const offset = (match[8] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes)
-  return Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset * 60_000
+const millisOf = (input: unknown): number | undefined => {
+  if (typeof input !== "string") return Number.isSafeInteger(input) ? Number(input) : undefined
+  const utc = parseInstant(input)
+  return utc === undefined ? undefined : DateTime.toEpochMillis(utc)
 }
 
 const Timestamp = Schema.transformOrFail(Schema.Unknown, Schema.DateTimeUtcFromSelf, {
   strict: true,
   decode: (input, _, ast) => {
-    const millis = typeof input === "string" ? parseIso(input) : Number.isSafeInteger(input) ? Number(input) : undefined
+    const millis = millisOf(input)
     const utc = millis === undefined || millis < earliest ? Option.none() : DateTime.make(millis)
     if (Option.isSome(utc)) return ParseResult.succeed(utc.value)
     const seconds = typeof input === "number" && input < earliest && input * 1000 >= earliest
@@ -74,7 +56,7 @@ type WireData = typeof WireData.Type
 const WireEvent = Schema.Struct({
   id: required(NonBlank, "a non-empty string"),
   type: required(EventType, oneOf(EventType.literals)),
-  timestamp: mandatory(Timestamp, timestampExpected),
+  timestamp: mandatory(Timestamp, `is missing: expected ${timestampExpected}`),
   messageId: required(NonBlank, "a non-empty string"),
   recipient: required(NonBlank, "a non-empty string"),
   channel: optional(Channel, oneOf(Channel.literals)),
@@ -115,9 +97,7 @@ const normalize = (orgId: string) => (event: WireEvent): NormalizedEvent => {
     channel,
     type: event.type,
     occurredAt: event.timestamp,
-    ...(event.broadcastId == null ? {} : { broadcastId: event.broadcastId }),
-    ...(event.contactId == null ? {} : { contactId: event.contactId }),
-    ...(event.senderAccountId == null ? {} : { senderAccountId: event.senderAccountId }),
+    ...correlationOf((key) => event[key]),
     details: detailsOf(event.type, event.data ?? {})
   }
 }

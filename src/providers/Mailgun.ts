@@ -1,5 +1,6 @@
 import { createHmac } from "node:crypto"
 import { Config, DateTime, Duration, Effect, Either, Option, Redacted, Schema } from "effect"
+import { NonBlank } from "./Fields.js"
 import { decode } from "./MailgunEvents.js"
 import type { Provider, WebhookRequest } from "./Webhook.js"
 import { decodeFirst, parseJson, sameBytes, SignatureRejected } from "./Webhook.js"
@@ -11,8 +12,6 @@ export const envVar = "MAILGUN_WEBHOOK_SIGNING_KEY"
 
 /** How far the signed timestamp may be from the time of receipt, either way; Mailgun leaves it to us. */
 export const replayWindow = Duration.minutes(10)
-
-const NonBlank = Schema.String.pipe(Schema.filter((text) => text.trim() !== ""))
 
 export const Secrets = Schema.Struct({ signingKey: Schema.Redacted(NonBlank) })
 export type Secrets = typeof Secrets.Type
@@ -45,6 +44,8 @@ export class MailgunTokens extends Effect.Service<MailgunTokens>()("Sendtrail/Ma
         expiries.set(token, now + keep)
         return true
       }),
+      /** Lets a token be used again: its request was verified but its events were not stored. */
+      forget: (token: string) => Effect.sync(() => void expiries.delete(token)),
       size: Effect.sync(() => expiries.size)
     }
   }
@@ -119,4 +120,14 @@ export const verify = Effect.fn("Mailgun.verify")(function* (secrets: Secrets | 
 
 export { decode }
 
-export const provider: Provider<Secrets, MailgunTokens> = { vendor, verify, decode }
+/** A verified request whose events were not stored (undecodable, overloaded) may be retried with its token. */
+const notStored = (request: WebhookRequest) =>
+  parseJson(request.rawBody).pipe(
+    Effect.flatMap(decodeEnvelope),
+    Effect.flatMap((envelope) =>
+      Effect.flatMap(MailgunTokens, (tokens) =>
+        Effect.zipRight(tokens.forget(envelope.signature.token), envelope["parent-signature"] === undefined ? Effect.void : tokens.forget(envelope["parent-signature"].token)))),
+    Effect.ignore
+  )
+
+export const provider: Provider<Secrets, MailgunTokens> = { vendor, verify, decode, notStored }

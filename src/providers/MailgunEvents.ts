@@ -2,27 +2,15 @@ import { DateTime, Effect, Schema } from "effect"
 import type { EventDetails, EventType, NormalizedEvent } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
 import { isMachineUserAgent } from "../domain/Machine.js"
+import { correlationOf, EpochSeconds, isEnhancedStatus, NonBlank, optional, trimmed } from "./Fields.js"
 import type { WebhookRequest } from "./Webhook.js"
-import { decodeFirst, parseJson, show } from "./Webhook.js"
+import { decodeFirst, parseJson } from "./Webhook.js"
 
 /** Mailgun event names we record; `stored`, the mailing-list events and any newer name are skipped. */
 export const trackedEvents = ["accepted", "delivered", "opened", "clicked", "failed", "rejected", "complained", "unsubscribed"] as const
 type Tracked = (typeof trackedEvents)[number]
 
 const tracked: ReadonlySet<string> = new Set(trackedEvents)
-
-const NonBlank = Schema.String.pipe(Schema.filter((text) => text.trim() !== "", { message: () => "expected a non-empty string" }))
-
-/** Mailgun writes null for some absent values (`"description": null`): both mean the same. */
-const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(schema))
-
-const maxEpochSeconds = 8_640_000_000_000 / 1000
-
-const EpochSeconds = Schema.Number.pipe(
-  Schema.filter((n) => Number.isFinite(n) && n >= 0 && n <= maxEpochSeconds, {
-    message: (issue) => `expected UNIX seconds, got ${show(issue.actual)}`
-  })
-)
 
 const withoutBrackets = (id: string): string => id.trim().replace(/^<|>$/g, "").trim()
 
@@ -89,10 +77,7 @@ const failedType = (data: EventData): EventType => {
 
 const typeOf = (data: EventData): EventType => (data.event === "failed" ? failedType(data) : types[data.event])
 
-const blank = (text: string | null | undefined): text is null | undefined | "" => text == null || text.trim() === ""
-const firstOf = (...texts: ReadonlyArray<string | null | undefined>) => texts.find((text) => !blank(text))?.trim()
-
-const enhancedCode = /^[245]\.\d{1,3}\.\d{1,3}$/
+const firstOf = (...texts: ReadonlyArray<string | null | undefined>) => texts.map(trimmed).find((text) => text !== undefined)
 
 const problems: ReadonlySet<EventType> = new Set(["bounced", "soft_bounced", "failed"])
 const engagements: ReadonlySet<EventType> = new Set(["opened", "clicked", "unsubscribed"])
@@ -102,7 +87,7 @@ const detailsOf = (data: EventData, type: EventType): EventDetails => {
   const problem = problems.has(type)
   const reason = problem ? firstOf(status?.message, status?.description, data.reject?.reason, data.reject?.description, data.reason) : undefined
   const code = firstOf(status?.["enhanced-code"], status?.["bounce-code"])
-  const enhancedStatus = problem && code !== undefined && enhancedCode.test(code) ? code : undefined
+  const enhancedStatus = problem && code !== undefined && isEnhancedStatus(code) ? code : undefined
   const engaged = engagements.has(type)
   const userAgent = engaged ? firstOf(data["client-info"]?.["user-agent"]) : undefined
   const ip = engaged ? firstOf(data.ip) : undefined
@@ -125,10 +110,6 @@ const variable = (variables: EventData["user-variables"], name: string): string 
 
 const normalize = (orgId: string, data: EventData): NormalizedEvent => {
   const type = typeOf(data)
-  const variables = data["user-variables"]
-  const broadcastId = variable(variables, "broadcastId")
-  const contactId = variable(variables, "contactId")
-  const senderAccountId = variable(variables, "senderAccountId")
   return {
     orgId,
     provider: "mailgun",
@@ -140,9 +121,7 @@ const normalize = (orgId: string, data: EventData): NormalizedEvent => {
     channel: "email",
     type,
     occurredAt: DateTime.unsafeMake(Math.floor(data.timestamp * 1000)),
-    ...(broadcastId === undefined ? {} : { broadcastId }),
-    ...(contactId === undefined ? {} : { contactId }),
-    ...(senderAccountId === undefined ? {} : { senderAccountId }),
+    ...correlationOf((key) => variable(data["user-variables"], key)),
     details: detailsOf(data, type)
   }
 }

@@ -2,8 +2,7 @@ import { DateTime, Effect, Schema } from "effect"
 import type { BounceKind, EventDetails, EventType, NormalizedEvent } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
 import { isMachineUserAgent } from "../domain/Machine.js"
-// Shared with Resend until Webhook.ts grows a home for them.
-import { enhancedStatusIn, idsOf, Instant, tagsOf } from "./ResendEvents.js"
+import { enhancedStatusIn, idsOf, Instant, mandatory, NonBlank, optional, tagsOf, Text, trimmed } from "./Fields.js"
 import { decodeFirst, PayloadRejected } from "./Webhook.js"
 
 type Outcome = { readonly type: EventType; readonly bounceKind?: BounceKind } | "skip"
@@ -45,16 +44,14 @@ export const bounceTypes: ReadonlyArray<readonly [string, number, Outcome]> = [
 const byCode = new Map(bounceTypes.map(([name, code, outcome]) => [code, { name, outcome }]))
 const byName = new Map(bounceTypes.map(([name, _, outcome]) => [name.toLowerCase(), { name, outcome }]))
 
-const NonBlank = Schema.String.pipe(Schema.filter((value) => value.trim() !== "", { message: () => "expected a non-empty string" }))
-const Text = Schema.optional(Schema.NullOr(Schema.String))
-const Geo = Schema.optional(Schema.NullOr(Schema.Struct({ IP: Text })))
+const Geo = optional(Schema.Struct({ IP: Text }))
 
 const common = {
   MessageID: NonBlank,
   Recipient: Text,
   Email: Text,
   Metadata: Schema.optional(Schema.Unknown),
-  ID: Schema.optional(Schema.NullOr(Schema.Union(Schema.Number, Schema.String)))
+  ID: optional(Schema.Union(Schema.Number, Schema.String))
 }
 
 const Common = Schema.Struct(common)
@@ -65,7 +62,7 @@ const Bounce = Schema.Struct({
   ...common,
   BouncedAt: Instant,
   Type: Text,
-  TypeCode: Schema.optional(Schema.NullOr(Schema.Number)),
+  TypeCode: optional(Schema.Number),
   Description: Text,
   Details: Text
 })
@@ -80,9 +77,7 @@ const SubscriptionChange = Schema.Struct({
 })
 
 const Kind = Schema.Struct({
-  RecordType: Schema.propertySignature(Schema.String).annotations({
-    missingMessage: () => "is missing: every Postmark outbound webhook carries one (inbound messages are not tracked here)"
-  })
+  RecordType: mandatory(Schema.String, "is missing: every Postmark outbound webhook carries one (inbound messages are not tracked here)")
 })
 
 interface Classified {
@@ -92,8 +87,6 @@ interface Classified {
   readonly details: EventDetails
 }
 
-const text = (value: string | null | undefined): string | undefined => value == null || value.trim() === "" ? undefined : value.trim()
-
 const engagement = (type: "opened" | "clicked", userAgent: string | undefined, ip: string | undefined, url?: string): EventDetails => ({
   ...(ip === undefined ? {} : { ip }),
   ...(userAgent === undefined ? {} : { userAgent }),
@@ -102,12 +95,12 @@ const engagement = (type: "opened" | "clicked", userAgent: string | undefined, i
 })
 
 const bounce = (record: typeof Bounce.Type, complaint: boolean): Classified | undefined => {
-  const known = (record.TypeCode == null ? undefined : byCode.get(record.TypeCode)) ?? byName.get(text(record.Type)?.toLowerCase() ?? "")
+  const known = (record.TypeCode == null ? undefined : byCode.get(record.TypeCode)) ?? byName.get(trimmed(record.Type)?.toLowerCase() ?? "")
   const outcome = complaint ? { type: "complained" as const } : known?.outcome ?? soft
   if (outcome === "skip") return undefined
-  const reason = text(record.Details) ?? text(record.Description)
-  const enhancedStatus = enhancedStatusIn(text(record.Details))
-  const errorCode = known?.name ?? text(record.Type) ?? (record.TypeCode == null ? undefined : String(record.TypeCode))
+  const reason = trimmed(record.Details) ?? trimmed(record.Description)
+  const enhancedStatus = enhancedStatusIn(trimmed(record.Details))
+  const errorCode = known?.name ?? trimmed(record.Type) ?? (record.TypeCode == null ? undefined : String(record.TypeCode))
   return {
     record,
     at: record.BouncedAt,
@@ -130,7 +123,7 @@ const classify = Effect.fn("Postmark.classify")(function* (recordType: string, j
     }
     case "Bounce": {
       const record = yield* decodeFirst(Bounce)(json)
-      if (record.TypeCode == null && text(record.Type) === undefined) {
+      if (record.TypeCode == null && trimmed(record.Type) === undefined) {
         return yield* new PayloadRejected({ path: "TypeCode", message: "TypeCode is missing, and so is Type: the bounce cannot be classified" })
       }
       return bounce(record, false)
@@ -139,20 +132,20 @@ const classify = Effect.fn("Postmark.classify")(function* (recordType: string, j
       return bounce(yield* decodeFirst(Bounce)(json), true)
     case "Open": {
       const record = yield* decodeFirst(Open)(json)
-      const details = engagement("opened", text(record.UserAgent), text(record.Geo?.IP))
+      const details = engagement("opened", trimmed(record.UserAgent), trimmed(record.Geo?.IP))
       return { record, at: record.ReceivedAt, type: "opened", details } satisfies Classified
     }
     case "Click": {
       const record = yield* decodeFirst(Click)(json)
-      const details = engagement("clicked", text(record.UserAgent), text(record.Geo?.IP), text(record.OriginalLink))
+      const details = engagement("clicked", trimmed(record.UserAgent), trimmed(record.Geo?.IP), trimmed(record.OriginalLink))
       return { record, at: record.ReceivedAt, type: "clicked", details } satisfies Classified
     }
     case "SubscriptionChange": {
       const record = yield* decodeFirst(SubscriptionChange)(json)
       // Suppressions for a hard bounce or a complaint arrive as their own Bounce / SpamComplaint records.
-      const reason = text(record.SuppressionReason)
+      const reason = trimmed(record.SuppressionReason)
       if (!record.SuppressSending || reason === "HardBounce" || reason === "SpamComplaint") return undefined
-      const origin = text(record.Origin)
+      const origin = trimmed(record.Origin)
       const details = { reason: [reason ?? "unsubscribed", origin === undefined ? "" : ` (origin: ${origin})`].join("") }
       return { record, at: record.ChangedAt, type: "unsubscribed", details } satisfies Classified
     }
@@ -167,13 +160,13 @@ export const normalize = Effect.fn("Postmark.normalize")(function* (json: unknow
   const classified: Classified | undefined = yield* classify(RecordType, json)
   if (classified === undefined) return []
   const { record, at, type, details } = classified
-  const address = text(record.Recipient) ?? text(record.Email)
+  const address = trimmed(record.Recipient) ?? trimmed(record.Email)
   if (address === undefined) {
     return yield* new PayloadRejected({ path: "Recipient", message: "Recipient is missing (and so is Email): the event has no recipient" })
   }
   const recipient = normalizeAddress("email", address)
   const messageId = record.MessageID.trim()
-  const id = typeof record.ID === "number" ? String(record.ID) : text(record.ID)
+  const id = typeof record.ID === "number" ? String(record.ID) : trimmed(record.ID)
   const { ids, category } = idsOf(tagsOf(record.Metadata))
   const event: NormalizedEvent = {
     orgId,

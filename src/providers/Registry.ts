@@ -25,6 +25,7 @@ export interface Vendor<R> {
   readonly fromConnection: (connectionId: string, json: unknown) => Verifier<R>
   readonly decode: (request: WebhookRequest, orgId: string) => Effect.Effect<ReadonlyArray<NormalizedEvent>, PayloadRejected>
   readonly control: (request: WebhookRequest) => Effect.Effect<void, SignatureRejected, R>
+  readonly notStored: (request: WebhookRequest) => Effect.Effect<void, never, R>
 }
 
 export const vendorOf = <S extends Readonly<Record<string, unknown>>, I, R>(definition: {
@@ -48,7 +49,8 @@ export const vendorOf = <S extends Readonly<Record<string, unknown>>, I, R>(defi
           : Effect.fail(new SignatureRejected({ check: "missing-secret", message: `connection ${connectionId} has no usable ${provider.vendor} secrets` }))
     },
     decode: provider.decode,
-    control: provider.control ?? (() => Effect.void)
+    control: provider.control ?? (() => Effect.void),
+    notStored: provider.notStored ?? (() => Effect.void)
   }
 }
 

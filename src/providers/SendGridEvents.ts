@@ -2,6 +2,7 @@ import { DateTime, Effect, Schema } from "effect"
 import type { EventDetails, EventType, NormalizedEvent } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
 import { isMachineUserAgent } from "../domain/Machine.js"
+import { blank, correlationOf, enhancedStatusIn, EpochSeconds, isEnhancedStatus, NonBlank, optional } from "./Fields.js"
 import type { WebhookRequest } from "./Webhook.js"
 import { decodeFirst, parseJson, PayloadRejected, show } from "./Webhook.js"
 
@@ -21,21 +22,6 @@ export const trackedEvents = [
 type Tracked = (typeof trackedEvents)[number]
 
 const tracked: ReadonlySet<string> = new Set(trackedEvents)
-
-const NonBlank = Schema.String.pipe(Schema.filter((text) => text.trim() !== "", { message: () => "expected a non-empty string" }))
-
-/** JSON senders often write null for "absent": both are accepted and mean the same. */
-const optional = <A, I>(schema: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(schema))
-
-const maxEpochSeconds = 8_640_000_000_000 / 1000
-
-const EpochSeconds = Schema.Number.pipe(
-  Schema.filter((n) => Number.isFinite(n) && n >= 0 && n <= maxEpochSeconds, {
-    message: (issue) => `expected UNIX seconds, got ${show(issue.actual)}`
-  })
-)
-
-const blank = (text: string | null | undefined): text is null | undefined | "" => text == null || text.trim() === ""
 
 interface MessageIds {
   readonly sg_message_id?: string | null | undefined
@@ -106,14 +92,10 @@ const types: Record<Tracked, EventType> = {
 // SendGrid event docs: type "bounce" is a permanent refusal of the address, "blocked" a temporary one.
 const typeOf = (event: Event): EventType => event.event === "bounce" && event.type === "blocked" ? "soft_bounced" : types[event.event]
 
-const enhancedCode = /^[245]\.\d{1,3}\.\d{1,3}$/
-const enhancedCodeInText = /(?<![\d.])[245]\.\d{1,3}\.\d{1,3}(?![\d.])/
-
 /** `status` when it is an RFC 3463 code; otherwise one quoted in the receiving server's text. */
 const enhancedStatusOf = (event: Event, reason: string | undefined): string | undefined => {
   const status = event.status?.trim()
-  if (status !== undefined && enhancedCode.test(status)) return status
-  return reason === undefined ? undefined : enhancedCodeInText.exec(reason)?.[0]
+  return status !== undefined && isEnhancedStatus(status) ? status : enhancedStatusIn(reason)
 }
 
 const problems: ReadonlySet<EventType> = new Set(["bounced", "soft_bounced", "deferred", "failed"])
@@ -150,9 +132,10 @@ const normalize = (orgId: string) => (event: Event): NormalizedEvent => {
     channel: "email",
     type,
     occurredAt: DateTime.unsafeMake(Math.floor(event.timestamp * 1000)),
-    ...(event.broadcastId == null ? {} : { broadcastId: String(event.broadcastId) }),
-    ...(event.contactId == null ? {} : { contactId: String(event.contactId) }),
-    ...(event.senderAccountId == null ? {} : { senderAccountId: String(event.senderAccountId) }),
+    ...correlationOf((key) => {
+      const value = event[key]
+      return value == null ? undefined : String(value)
+    }),
     details: detailsOf(event, type)
   }
 }

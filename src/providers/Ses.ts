@@ -1,7 +1,8 @@
 import { createPublicKey, verify as verifyRsa, X509Certificate } from "node:crypto"
 import type { KeyObject } from "node:crypto"
 import { Config, ConfigError, DateTime, Duration, Effect, Either, Option, Schema } from "effect"
-import { decodeMessage, parseTimestamp } from "./SesEvents.js"
+import { NonBlank, parseInstant, Text } from "./Fields.js"
+import { decodeMessage } from "./SesEvents.js"
 import { SnsClient } from "./SnsClient.js"
 import type { Provider, WebhookRequest } from "./Webhook.js"
 import { decodeFirst, parseJson, PayloadRejected, show, SignatureRejected } from "./Webhook.js"
@@ -32,8 +33,6 @@ export const envSecrets: Config.Config<Option.Option<Secrets>> = Config.option(C
     ).pipe(Either.mapLeft((error) => ConfigError.InvalidData(["SES_TOPIC_ARNS"], error.message)))
   })
 )
-
-const Text = Schema.optional(Schema.NullOr(Schema.String))
 
 const Envelope = Schema.Struct({
   Type: Schema.Literal("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"),
@@ -148,7 +147,7 @@ export const verify = Effect.fn("Ses.verify")(function* (secrets: Secrets | unde
   if (envelope.Type !== "Notification" && (subscribeUrlOf(envelope) == null || envelope.Token == null)) {
     return yield* reject("malformed-envelope", `a ${envelope.Type} must carry SubscribeURL and Token`)
   }
-  const sent = parseTimestamp(envelope.Timestamp)
+  const sent = parseInstant(envelope.Timestamp)
   if (sent === undefined) return yield* reject("malformed-envelope", `Timestamp ${show(envelope.Timestamp)} is not an ISO-8601 date-time`)
   const age = DateTime.distance(sent, request.receivedAt)
   if (age > Duration.toMillis(maxAge) || -age > Duration.toMillis(maxClockSkew)) {
@@ -198,7 +197,7 @@ export const subscription = Effect.fn("Ses.subscription")(function* (request: We
 
 const decodeEnvelopeForEvents = decodeFirst(Schema.Struct({
   Type: Schema.Literal("Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation"),
-  MessageId: Schema.String.pipe(Schema.filter((id) => id.trim() !== "", { message: () => "expected a non-empty string" })),
+  MessageId: NonBlank,
   Message: Schema.String
 }))
 

@@ -1,54 +1,28 @@
-import { DateTime, Effect, ParseResult, Schema } from "effect"
+import type { DateTime } from "effect"
+import { Effect, Schema } from "effect"
 import type { EventDetails, EventType, NormalizedEvent } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
 import { isMachineUserAgent } from "../domain/Machine.js"
+import { correlationOf, enhancedStatusIn, instant, NonBlank, oneOf, optional, Text } from "./Fields.js"
 import { decodeFirst, PayloadRejected, show } from "./Webhook.js"
 
-const timestampPattern = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?\s*(?:Z|([+-])(\d{2}):?(\d{2}))$/i
+const Timestamp = instant(`an ISO-8601 date-time such as "2017-08-05T00:41:02.669Z"`)
 
-/** Lenient ISO-8601: SES writes `…T00:41:02.669Z` in event publishing but `…T14:05:45 +0000` in identity notifications. */
-export const parseTimestamp = (text: string): DateTime.Utc | undefined => {
-  const match = timestampPattern.exec(text.trim())
-  if (match === null) return undefined
-  const n = (i: number) => Number(match[i] ?? "0")
-  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = [n(1), n(2), n(3), n(4), n(5), n(6), n(9), n(10)]
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate()
-  const valid = month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 &&
-    offsetHours <= 23 && offsetMinutes <= 59
-  if (!valid) return undefined
-  const millis = Math.floor(Number(`0${match[7] ?? ""}`) * 1000)
-  const offset = (match[8] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes)
-  return DateTime.unsafeMake(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset * 60_000)
-}
-
-const Timestamp = Schema.transformOrFail(Schema.String, Schema.DateTimeUtcFromSelf, {
-  strict: true,
-  decode: (text, _, ast) => {
-    const utc = parseTimestamp(text)
-    return utc === undefined
-      ? ParseResult.fail(new ParseResult.Type(ast, text, `expected an ISO-8601 date-time such as "2017-08-05T00:41:02.669Z", got ${show(text)}`))
-      : ParseResult.succeed(utc)
-  },
-  encode: (utc) => ParseResult.succeed(DateTime.formatIso(utc))
-})
-
-const NonBlank = Schema.String.pipe(Schema.filter((text) => text.trim() !== "", { message: () => "expected a non-empty string" }))
-const Text = Schema.optional(Schema.NullOr(Schema.String))
 const Addresses = Schema.NonEmptyArray(NonBlank)
 const Recipient = Schema.Struct({ emailAddress: NonBlank, status: Text, diagnosticCode: Text })
 
 const mailFields = {
   messageId: NonBlank,
   timestamp: Timestamp,
-  tags: Schema.optional(Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.Unknown })))
+  tags: optional(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 }
 const Mail = Schema.Struct({ ...mailFields, destination: Schema.optional(Schema.Array(Schema.String)) })
 const MailTo = Schema.Struct({ ...mailFields, destination: Addresses })
 type Mail = typeof Mail.Type
 
 const Preferences = Schema.NullOr(Schema.Struct({
-  unsubscribeAll: Schema.optional(Schema.NullOr(Schema.Boolean)),
-  topicSubscriptionStatus: Schema.optional(Schema.NullOr(Schema.Array(Schema.Struct({ topicName: Schema.String, subscriptionStatus: Schema.String }))))
+  unsubscribeAll: optional(Schema.Boolean),
+  topicSubscriptionStatus: optional(Schema.Array(Schema.Struct({ topicName: Schema.String, subscriptionStatus: Schema.String })))
 }))
 
 interface Row {
@@ -62,10 +36,8 @@ interface Row {
 const defined = <T extends Record<string, unknown>>(fields: T) =>
   Object.fromEntries(Object.entries(fields).filter(([, value]) => value != null)) as { [K in keyof T]?: Exclude<T[K], null | undefined> }
 
-const enhancedStatus = (status: string | null | undefined, diagnosticCode: string | null | undefined): string | undefined => {
-  const code = /(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])/
-  return code.exec(status ?? "")?.[1] ?? code.exec(diagnosticCode ?? "")?.[1]
-}
+const enhancedStatus = (status: string | null | undefined, diagnosticCode: string | null | undefined): string | undefined =>
+  enhancedStatusIn(status) ?? enhancedStatusIn(diagnosticCode)
 
 const each = (addresses: ReadonlyArray<string>, row: Omit<Row, "address">): ReadonlyArray<Row> =>
   addresses.map((address) => ({ address, ...row }))
@@ -99,7 +71,7 @@ const kind = <A extends { readonly mail: Mail }, I>(schema: Schema.Schema<A, I>,
 }
 
 const renderingFailure = kind(
-  Schema.Struct({ mail: MailTo, failure: Schema.optional(Schema.NullOr(Schema.Struct({ errorMessage: Text, templateName: Text }))) }),
+  Schema.Struct({ mail: MailTo, failure: optional(Schema.Struct({ errorMessage: Text, templateName: Text })) }),
   ({ mail, failure }) => {
     const template = failure?.templateName == null ? "" : ` (template ${failure.templateName})`
     return each(mail.destination, { type: "failed", at: mail.timestamp, details: { reason: `${failure?.errorMessage ?? "rendering failed"}${template}` } })
@@ -150,7 +122,7 @@ const kinds: Readonly<Record<string, Kind>> = {
   ),
   Send: kind(Schema.Struct({ mail: MailTo }), ({ mail }) => each(mail.destination, { type: "sent", at: mail.timestamp, details: {} })),
   Reject: kind(
-    Schema.Struct({ mail: MailTo, reject: Schema.optional(Schema.NullOr(Schema.Struct({ reason: Text }))) }),
+    Schema.Struct({ mail: MailTo, reject: optional(Schema.Struct({ reason: Text })) }),
     ({ mail, reject }) =>
       each(mail.destination, { type: "failed", at: mail.timestamp, details: { reason: `rejected by SES: ${reject?.reason ?? "no reason given"}` } })
   ),
@@ -224,6 +196,7 @@ const decodeName = decodeFirst(
 /** `Display Name <address>` keeps only the address. */
 const addressOf = (text: string) => normalizeAddress("email", /<([^<>]*)>\s*$/.exec(text)?.[1] ?? text)
 
+/** SES message tags hold arrays of strings (SES "Event publishing": the mail object); the first non-blank one counts. */
 const tag = (tags: Mail["tags"], name: string): string | undefined => {
   const value = tags != null && Object.hasOwn(tags, name) ? tags[name] : undefined
   const first: unknown = Array.isArray(value) ? value[0] : value
@@ -243,7 +216,7 @@ export const decodeMessage = Effect.fn("Ses.decodeMessage")(function* (message: 
   if (name === subscriptionSucceeded) return []
   const found = Object.hasOwn(kinds, name) ? kinds[name] : undefined
   if (found === undefined) {
-    const expected = `expected one of ${eventNames.join(", ")}`
+    const expected = `expected ${oneOf(eventNames)}`
     return yield* new PayloadRejected({
       path: "Message.eventType",
       message: name === ""
@@ -252,7 +225,7 @@ export const decodeMessage = Effect.fn("Ses.decodeMessage")(function* (message: 
     })
   }
   const { mail, rows } = yield* Effect.mapError(found.decode(json), within)
-  const ids = defined({ broadcastId: tag(mail.tags, "broadcastId"), contactId: tag(mail.tags, "contactId"), senderAccountId: tag(mail.tags, "senderAccountId") })
+  const ids = correlationOf((key) => tag(mail.tags, key))
   const seen = new Set<string>()
   const events: Array<NormalizedEvent> = []
   for (const row of rows) {

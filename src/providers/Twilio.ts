@@ -2,13 +2,13 @@ import { createHash, createHmac } from "node:crypto"
 import { Config, Effect, Option, Redacted, Schema } from "effect"
 import type { Channel, EventDetails, EventType, NormalizedEvent } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
+import type { Correlation } from "./Fields.js"
+import { correlationOf, expecting, mandatory, NonBlank, oneOf, trimmed } from "./Fields.js"
 import type { Provider, WebhookRequest } from "./Webhook.js"
 import { decodeFirst, PayloadRejected, sameBytes, show, SignatureRejected } from "./Webhook.js"
 
 /** Twilio Programmable Messaging status callbacks (SMS, MMS, WhatsApp); see PROVIDERS.md section 6. */
 export const vendor = "twilio"
-
-const NonBlank = Schema.String.pipe(Schema.filter((text) => text.trim() !== ""))
 
 export const Secrets = Schema.Struct({ authToken: Schema.Redacted(NonBlank) })
 export type Secrets = typeof Secrets.Type
@@ -145,18 +145,12 @@ export const errorReasons: Readonly<Record<string, string>> = {
   "63014": "the WhatsApp user blocked the sender or opted out"
 }
 
-const required = <A, I>(schema: Schema.Schema<A, I>, missing: string) =>
-  Schema.propertySignature(schema).annotations({ missingMessage: () => missing })
-
-const statusExpected = `one of ${Status.literals.join(", ")}`
+const statusExpected = oneOf(Status.literals)
 
 const Callback = Schema.Struct({
-  MessageSid: required(Schema.String, "is missing (and so is SmsSid)"),
-  MessageStatus: required(
-    Status.annotations({ message: (issue) => ({ message: `expected ${statusExpected}, got ${show(issue.actual)}`, override: true }) }),
-    `is missing (and so is SmsStatus): expected ${statusExpected}`
-  ),
-  To: required(Schema.String, "is missing: expected the recipient's number (+E.164, or whatsapp:+E.164)"),
+  MessageSid: mandatory(Schema.String, "is missing (and so is SmsSid)"),
+  MessageStatus: mandatory(expecting(Status, statusExpected), `is missing (and so is SmsStatus): expected ${statusExpected}`),
+  To: mandatory(Schema.String, "is missing: expected the recipient's number (+E.164, or whatsapp:+E.164)"),
   ErrorCode: Schema.optional(Schema.String),
   ErrorMessage: Schema.optional(Schema.String),
   ChannelPrefix: Schema.optional(Schema.String)
@@ -180,15 +174,10 @@ const fieldsOf = (params: ReadonlyArray<Param>): Record<string, string> => {
 const channelOf = (prefix: string | undefined): Channel | undefined =>
   prefix === undefined || ["sms", "mms", "rcs"].includes(prefix) ? "sms" : prefix === "whatsapp" ? "whatsapp" : undefined
 
-const correlationKeys = ["broadcastId", "contactId", "senderAccountId"] as const
-
-/** Twilio callbacks carry no metadata: senders append these as query parameters of the StatusCallback URL. */
-const correlationOf = (url: string): Partial<Record<(typeof correlationKeys)[number], string>> => {
+/** Twilio callbacks carry no metadata: senders append broadcastId, contactId and senderAccountId to the StatusCallback URL. */
+const correlationOfUrl = (url: string): Correlation => {
   const query = queryOf(url)
-  return Object.fromEntries(correlationKeys.flatMap((key) => {
-    const value = query.get(key)?.trim() ?? ""
-    return value === "" ? [] : [[key, value]]
-  }))
+  return correlationOf((key) => trimmed(query.get(key)))
 }
 
 const detailsOf = (callback: Callback, status: Status): EventDetails => {
@@ -229,7 +218,7 @@ export const decode = Effect.fn("Twilio.decode")(function* (request: WebhookRequ
     channel,
     type,
     occurredAt: request.receivedAt,
-    ...correlationOf(request.url),
+    ...correlationOfUrl(request.url),
     details: detailsOf(callback, status)
   }
   return [event]

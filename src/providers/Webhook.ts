@@ -35,6 +35,8 @@ export interface Provider<Secrets, R = never> {
   readonly decode: (request: WebhookRequest, orgId: string) => Effect.Effect<ReadonlyArray<NormalizedEvent>, PayloadRejected>
   /** Runs after verification, for control messages that carry no events (SNS subscription confirmations). */
   readonly control?: (request: WebhookRequest) => Effect.Effect<void, SignatureRejected, R>
+  /** Runs when a verified request's events were not stored, so the provider's retry is not taken for a replay. */
+  readonly notStored?: (request: WebhookRequest) => Effect.Effect<void, never, R>
 }
 
 export const show = (value: unknown): string => {

@@ -141,6 +141,12 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
       return Option.getOrThrow(yield* selectByKey(input, true))
     }, Effect.orDie)
 
+    /** The row by id, locked for the rest of the transaction. */
+    const lockById = Effect.fn("DeliveryRepository.lockById")(function* (id: number) {
+      const rows = yield* sql<DeliveryRow>`SELECT * FROM deliveries WHERE id = ${id} FOR UPDATE`
+      return Option.map(first(rows), fromRow)
+    }, Effect.orDie)
+
     const saveState = Effect.fn("DeliveryRepository.saveState")(function* (id: number, state: DeliveryState, at: DateTime.Utc) {
       yield* sql`
         UPDATE deliveries SET
@@ -184,6 +190,6 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
       Effect.orDie
     )
 
-    return { findById, findByProviderMessage, acquire, saveState, appendEvent, events, softBouncesSinceDelivery } as const
+    return { findById, findByProviderMessage, acquire, lockById, saveState, appendEvent, events, softBouncesSinceDelivery } as const
   })
 }) {}

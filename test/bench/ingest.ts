@@ -34,7 +34,7 @@
 //   BENCH_SCENARIOS          which of single,batch,paced,ceiling to run (default all four)
 import { PGlite } from "@electric-sql/pglite"
 import Pg from "pg"
-import { readdirSync, readFileSync } from "node:fs"
+import { readdirSync, readFileSync, rmSync } from "node:fs"
 import { loadavg } from "node:os"
 import * as path from "node:path"
 import { sign } from "../../src/providers/Generic.js"
@@ -537,6 +537,7 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsP
       stopped = await stopService(service)
     }
     const outcome = url === undefined ? await outcomeFromEmbedded(dataDir) : await outcomeFromPostgres(url)
+    rmSync(dataDir, { recursive: true, force: true })
     console.log(`\n### ${scenario} (${eventsPerRequest} event${eventsPerRequest === 1 ? "" : "s"} per request), ` +
       `${url === undefined ? "embedded PGlite" : "PostgreSQL"}, ${seconds} s per step\n`)
     printSteps(results)
@@ -587,8 +588,9 @@ const runCeiling = async () => {
   const url = databaseFor(dbName)
   if (url !== undefined) psql(`CREATE DATABASE ${dbName}`)
   try {
+    const dataDir = tempDataDir()
     const service = await startService({
-      DATA_DIR: tempDataDir(), LOG_LEVEL: "Warning", ...(url === undefined ? {} : { DATABASE_URL: url })
+      DATA_DIR: dataDir, LOG_LEVEL: "Warning", ...(url === undefined ? {} : { DATABASE_URL: url })
     }, 60_000)
     try {
       const servicePid = findServicePid()
@@ -602,6 +604,7 @@ const runCeiling = async () => {
       }))
     } finally {
       await stopService(service)
+      rmSync(dataDir, { recursive: true, force: true })
     }
   } finally {
     if (url !== undefined) psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)

@@ -30,6 +30,7 @@ export const layer = Layer.effect(
     return DeliveryRepository.make({
       findById: (id) => Effect.map(Ref.get(tables), (t) => Option.fromNullable(t.deliveries.get(id))),
       findByProviderMessage: find,
+      lockById: (id) => Effect.map(Ref.get(tables), (t) => Option.fromNullable(t.deliveries.get(id))),
       acquire: (input) =>
         Ref.modify(tables, (t) => {
           const existing = [...t.deliveries.values()].find((d) => sameKey(d, input))
