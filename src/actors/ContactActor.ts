@@ -118,9 +118,10 @@ const makeApply = Effect.gen(function* () {
    * One transaction per event: find or create the row (locked), record the event (unique on its
    * provider key, which is the dedupe), apply the lifecycle, carry out its effects, count the rollups
    * and what the sender account is owed. A retry of the same event stops at the event insert.
+   * Rollup deltas and sender counts are appended, not added in place: no event waits on a hot row.
    */
   return (event: NormalizedEvent): Effect.Effect<Outcome> =>
-    transactor.transaction(Effect.gen(function* () {
+    transactor.transactionBehindInbox(Effect.gen(function* () {
       const now = yield* DateTime.now
       const recipient = normalizeAddress(event.channel, event.recipient)
       const delivery = event.deliveryId === undefined
@@ -142,7 +143,7 @@ const makeApply = Effect.gen(function* () {
       if (effects.length > 0 || escalation > 0) yield* carryOut({ ...event, recipient }, delivery, effects, escalation, now)
       const delta = rollupDelta(event, result, yield* firstByHuman(delivery.id, event))
       if (Object.keys(delta).length > 0) {
-        yield* rollups.increment({ orgId: event.orgId, broadcastId: delivery.broadcastId, channel: event.channel, day: event.occurredAt, counters: delta })
+        yield* rollups.defer({ orgId: event.orgId, broadcastId: delivery.broadcastId, channel: event.channel, day: event.occurredAt, counters: delta })
       }
       const senderAccountId = delivery.senderAccountId ?? event.senderAccountId ?? null
       const owed = result.effects.flatMap((e) => e._tag === "CountForSender" ? [e.metric] : [])

@@ -2,8 +2,8 @@ import { DateTime, Duration, Effect, Option } from "effect"
 import type { SenderPolicy } from "../domain/SenderPolicy.js"
 import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
 import { Transactor } from "../storage/Transactor.js"
-import * as KeyedActors from "./KeyedActors.js"
 import { AppConfig } from "../AppConfig.js"
+import * as KeyedActors from "./KeyedActors.js"
 
 /**
  * The actor per sender account. Contact actors record what an account is owed in their own
@@ -21,12 +21,13 @@ export class SenderActor extends Effect.Service<SenderActor>()("Sendtrail/Sender
         const owed = yield* senders.takeOwed(senderAccountId)
         if (Option.isNone(owed)) return
         const at = yield* DateTime.now
+        let flagged: string | null = null
         for (const [metric, by] of owed.value.counts) {
           const account = yield* senders.count({ id: senderAccountId, orgId: owed.value.orgId, metric, by, at, policy })
-          if (account.flaggedAt !== null && DateTime.Equivalence(account.flaggedAt, at)) {
-            yield* Effect.logWarning(`sender account ${senderAccountId} flagged: ${account.flaggedReason}`)
-          }
+          // Each count of this settlement sees the flag it may have set: report it once.
+          if (account.flaggedAt !== null && DateTime.Equivalence(account.flaggedAt, at)) flagged = account.flaggedReason
         }
+        if (flagged !== null) yield* Effect.logWarning(`sender account ${senderAccountId} flagged: ${flagged}`)
       }))
 
     const actors = yield* KeyedActors.make<void, void, void, never>(

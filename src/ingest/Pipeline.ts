@@ -7,6 +7,7 @@ import { NormalizedEvent as NormalizedEventSchema } from "../domain/Event.js"
 import type { InboxEntry } from "../domain/Ingest.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
+import { RollupRepository } from "../storage/RollupRepository.js"
 import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
 import { Inbox } from "./Inbox.js"
 
@@ -16,7 +17,9 @@ export const batchSize = 1_000
 /** A claimed row not finished by then is taken again (by this instance or another). */
 const lease = Duration.minutes(2)
 const idlePoll = Duration.millis(500)
-const keysInParallel = 256
+/** Contacts applied at once: enough to keep the database busy, few enough to leave connections for acks. */
+const keysInParallel = 32
+const rollupFoldSize = 10_000
 
 /** Waits 1 s after the first failure, doubling up to a minute. */
 export const retryDelay = (attempts: number): Duration.Duration =>
@@ -38,6 +41,7 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
     const contactActor = yield* ContactActor
     const senderActor = yield* SenderActor
     const senders = yield* SenderAccountRepository
+    const rollups = yield* RollupRepository
     const { pipelineMaxAttempts } = yield* AppConfig
     const scope = yield* Effect.scope
 
@@ -70,6 +74,11 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
         return false
       })
 
+    /** Moves the batch's rollup deltas into the rollups before the batch counts as done. */
+    const foldRollups = Effect.gen(function* () {
+      while ((yield* rollups.fold(rollupFoldSize)) === rollupFoldSize) continue
+    })
+
     const process = (entries: ReadonlyArray<InboxEntry>) =>
       Effect.gen(function* () {
         const byContact = new Map<string, Array<readonly [InboxEntry, NormalizedEvent]>>()
@@ -98,6 +107,7 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
               }
               return Effect.map(failed(entry, event, exit.cause), (dead) => void (finished += dead ? 1 : 0))
             }), { discard: true }), { concurrency: keysInParallel, discard: true })
+        yield* foldRollups
         yield* repo.complete(applied, yield* DateTime.now)
         yield* inbox.processed(applied.length + finished)
         if (owed.size > 0) yield* settle(owed)

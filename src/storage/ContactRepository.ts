@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import type { Fragment } from "@effect/sql/Statement"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { Channel } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
 import type { Contact, PushToken } from "../domain/Records.js"
@@ -12,6 +12,28 @@ export interface EnsureContact {
   readonly address: string
   /** The sender's own id for the contact, used when it names one in this org. */
   readonly contactId: string | null
+}
+
+/** A contact to create as given: addresses already validated; nothing about an existing contact is changed. */
+export interface NewContact {
+  readonly email: string | null
+  readonly phone: string | null
+  readonly whatsapp: string | null
+  readonly attributes: Record<string, unknown>
+}
+
+/** Addresses to look up at once, per column. */
+export interface AddressLookup {
+  readonly email: ReadonlyArray<string>
+  readonly phone: ReadonlyArray<string>
+  readonly whatsapp: ReadonlyArray<string>
+}
+
+export interface ContactAddresses {
+  readonly id: string
+  readonly email: string | null
+  readonly phone: string | null
+  readonly whatsapp: string | null
 }
 
 /** The contacts column holding each channel's address; push addresses live in push_tokens. */
@@ -42,6 +64,8 @@ const fromRow = (row: ContactRow): Contact => ({
   createdAt: toDateTime(row.created_at),
   updatedAt: toDateTime(row.updated_at)
 })
+
+const decodeAttributes = Schema.decodeUnknownSync(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 /**
  * Contacts found or created by address. Addresses are stored normalized (emails lower-case), so the
@@ -128,6 +152,49 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       Effect.orDie
     )
 
-    return { findById, findByAddress, ensure, markBounced, optOut, deactivatePushToken } as const
+    /** The org's contacts holding any of the addresses, in one query. */
+    const findByAddresses = Effect.fn("ContactRepository.findByAddresses")(function* (orgId: string, lookup: AddressLookup) {
+      const email = lookup.email.map((address) => normalizeAddress("email", address))
+      const phone = lookup.phone.map((address) => normalizeAddress("sms", address))
+      const whatsapp = lookup.whatsapp.map((address) => normalizeAddress("whatsapp", address))
+      if (email.length + phone.length + whatsapp.length === 0) return []
+      return yield* sql<ContactAddresses>`
+        SELECT id, email, phone, whatsapp FROM contacts
+        WHERE org_id = ${orgId}
+          AND (email = ANY(${email}::text[]) OR phone = ANY(${phone}::text[]) OR whatsapp = ANY(${whatsapp}::text[]))`
+    }, Effect.orDie)
+
+    /**
+     * Creates the contacts in one statement; the answer is each one's new id, in order, or null when
+     * one of its addresses already belongs to a contact (an earlier one of the same call included).
+     */
+    const createMany = Effect.fn("ContactRepository.createMany")(function* (orgId: string, contacts: ReadonlyArray<NewContact>) {
+      if (contacts.length === 0) return []
+      const ids = contacts.map(() => crypto.randomUUID())
+      const column = (pick: (c: NewContact) => string | null, channel: Channel) =>
+        contacts.map((c) => { const address = pick(c); return address === null ? null : normalizeAddress(channel, address) })
+      // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
+      const rows = yield* sql<{ readonly id: string }>`
+        INSERT INTO contacts (id, org_id, email, phone, whatsapp, attributes)
+        SELECT u.id, ${orgId}, u.email, u.phone, u.whatsapp, u.attributes::jsonb
+        FROM unnest(${ids}::text[], ${column((c) => c.email, "email")}::text[], ${column((c) => c.phone, "sms")}::text[],
+          ${column((c) => c.whatsapp, "whatsapp")}::text[], ${contacts.map((c) => JSON.stringify(c.attributes))}::text[])
+          WITH ORDINALITY AS u(id, email, phone, whatsapp, attributes, n)
+        ORDER BY u.n
+        ON CONFLICT DO NOTHING
+        RETURNING id`
+      const created = new Set(rows.map((row) => row.id))
+      return ids.map((id) => created.has(id) ? id : null)
+    }, Effect.orDie)
+
+    /** The free-form attributes kept beside a contact's addresses (an import's name and extra columns). */
+    const attributesOf = Effect.fn("ContactRepository.attributesOf")(function* (id: string) {
+      const rows = yield* sql<{ readonly attributes: unknown }>`SELECT attributes FROM contacts WHERE id = ${id}`
+      return Option.map(first(rows), (row) => decodeAttributes(row.attributes))
+    }, Effect.orDie)
+
+    return {
+      findById, findByAddress, findByAddresses, ensure, createMany, attributesOf, markBounced, optOut, deactivatePushToken
+    } as const
   })
 }) {}

@@ -27,7 +27,8 @@ const describeUrl = (url: string): string => {
 
 export const postgresLayer = (url: Redacted.Redacted) =>
   Layer.merge(
-    PgClient.layer({ url, types: pgTypes, connectTimeout: Duration.seconds(10) }),
+    // The pipeline applies up to 32 contacts at once; the rest is left for acknowledging webhooks.
+    PgClient.layer({ url, types: pgTypes, connectTimeout: Duration.seconds(10), maxConnections: 40 }),
     Layer.succeed(DatabaseInfo, { kind: "postgres", location: describeUrl(Redacted.value(url)) })
   )
 

@@ -43,6 +43,42 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
         ON CONFLICT (broadcast_id) DO UPDATE SET ${addTo("rollup_broadcast")}`
     }, Effect.asVoid, Effect.orDie)
 
+    /** Records the deltas for a later `fold`: an append, so concurrent events never wait on one row. */
+    const defer = Effect.fn("RollupRepository.defer")(function* (input: RollupIncrement) {
+      const changed = rollupCounters.filter((counter) => (input.counters[counter] ?? 0) !== 0)
+      if (changed.length === 0) return
+      const deltas = Object.fromEntries(changed.map((counter) => [counter, input.counters[counter] ?? 0]))
+      yield* sql`INSERT INTO rollup_pending ${sql.insert({
+        org_id: input.orgId, day: DateTime.formatIsoDateUtc(input.day), channel: input.channel, broadcast_id: input.broadcastId, ...deltas
+      })}`
+    }, Effect.orDie)
+
+    /**
+     * Moves up to `limit` deferred deltas into the rollups in one statement (taken, summed, added),
+     * so a delta counts exactly once even with several instances folding at the same time.
+     */
+    const fold = Effect.fn("RollupRepository.fold")(function* (limit: number) {
+      const sums = sql.csv(rollupCounters.map((counter) => sql`sum(${sql(counter)})`))
+      const addTo = (table: string) =>
+        sql.csv(rollupCounters.map((counter) => sql`${sql(counter)} = ${sql(table)}.${sql(counter)} + EXCLUDED.${sql(counter)}`))
+      const rows = yield* sql<{ folded: number }>`
+        WITH taken AS (
+          DELETE FROM rollup_pending
+          WHERE id IN (SELECT id FROM rollup_pending ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+          RETURNING *
+        ), daily AS (
+          INSERT INTO rollup_daily (org_id, day, channel, ${columns})
+          SELECT org_id, day, channel, ${sums} FROM taken GROUP BY org_id, day, channel
+          ON CONFLICT (org_id, day, channel) DO UPDATE SET ${addTo("rollup_daily")}
+        ), broadcast AS (
+          INSERT INTO rollup_broadcast (broadcast_id, org_id, ${columns})
+          SELECT broadcast_id, min(org_id), ${sums} FROM taken WHERE broadcast_id IS NOT NULL GROUP BY broadcast_id
+          ON CONFLICT (broadcast_id) DO UPDATE SET ${addTo("rollup_broadcast")}
+        )
+        SELECT count(*) AS folded FROM taken`
+      return rows[0]?.folded ?? 0
+    }, Effect.orDie)
+
     const forBroadcast = Effect.fn("RollupRepository.forBroadcast")(function* (broadcastId: string) {
       const rows = yield* sql<CounterRow>`SELECT ${columns} FROM rollup_broadcast WHERE broadcast_id = ${broadcastId}`
       return Option.map(first(rows), countersOf)
@@ -61,6 +97,6 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
       Effect.orDie
     )
 
-    return { increment, forBroadcast, daily } as const
+    return { increment, defer, fold, forBroadcast, daily } as const
   })
 }) {}

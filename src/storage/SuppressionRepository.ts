@@ -1,10 +1,10 @@
 import { SqlClient } from "@effect/sql"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { Category } from "../domain/Event.js"
 import { Channel, normalizeAddress } from "../domain/Event.js"
 import type { Suppression, SuppressionReason } from "../domain/Records.js"
 import * as Cursor from "./Cursor.js"
-import { toDateTime } from "./Rows.js"
+import { first, toDateTime } from "./Rows.js"
 
 export interface NewSuppression {
   readonly orgId: string
@@ -132,6 +132,18 @@ export class SuppressionRepository extends Effect.Service<SuppressionRepository>
       return rows.length
     }, Effect.orDie)
 
-    return { add, check, list, remove } as const
+    /** The one suppression with exactly this key (a null category is the whole-channel one). */
+    const find = Effect.fn("SuppressionRepository.find")(
+      function* (orgId: string, channel: Channel, address: string, category: Category | null) {
+        const rows = yield* sql<SuppressionRow>`
+          SELECT * FROM suppressions
+          WHERE org_id = ${orgId} AND channel = ${channel} AND address = ${normalizeAddress(channel, address)}
+            AND category = ${category ?? ""}`
+        return Option.map(first(rows), fromRow)
+      },
+      Effect.orDie
+    )
+
+    return { add, check, find, list, remove } as const
   })
 }) {}

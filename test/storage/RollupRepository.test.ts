@@ -73,5 +73,24 @@ for (const backend of backends) {
         const [daily] = yield* repo.daily("org-race", day, day)
         expect(daily?.counters).toEqual(total)
       }))
+
+    it.effect("deferred deltas count once the fold has moved them, each exactly once", () =>
+      Effect.gen(function* () {
+        const repo = yield* RollupRepository
+        const org = "org-fold"
+        const input = (counters: Record<string, number>, broadcastId: string | null = "b-fold") =>
+          ({ orgId: org, broadcastId, channel: "email" as const, day, counters })
+        yield* repo.defer(input({ sent: 1, delivered: 1 }))
+        yield* repo.defer(input({ sent: 1, opened_total: 2 }))
+        yield* repo.defer(input({ failed: 1 }, null))
+        yield* repo.defer(input({}))
+        expect(yield* repo.daily(org, day, day)).toEqual([])
+        let folded = 0
+        for (let i = 0; i < 5; i++) folded += yield* repo.fold(2)
+        expect(folded).toBe(3)
+        expect((yield* repo.daily(org, day, day))[0]?.counters).toMatchObject({ sent: 2, delivered: 1, opened_total: 2, failed: 1 })
+        expect(Option.map(yield* repo.forBroadcast("b-fold"), (c) => [c.sent, c.delivered, c.opened_total, c.failed])).toEqual(Option.some([2, 1, 2, 0]))
+        expect(yield* repo.fold(100)).toBe(0)
+      }))
   })
 }

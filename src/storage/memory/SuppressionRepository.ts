@@ -1,4 +1,4 @@
-import { DateTime, Effect, Layer, Ref } from "effect"
+import { DateTime, Effect, Layer, Option, Ref } from "effect"
 import type { Channel } from "../../domain/Event.js"
 import { normalizeAddress } from "../../domain/Event.js"
 import type { Suppression } from "../../domain/Records.js"
@@ -44,6 +44,9 @@ export const layer = Layer.effect(
           for (const s of found) if (!result.has(s.address)) result.set(s.address, s)
           return result
         }),
+      find: (orgId, channel, address, category) =>
+        Effect.map(Ref.get(rows), (map) =>
+          Option.fromNullable(map.get(primaryKey({ orgId, channel, address: normalizeAddress(channel, address), category })))),
       list: (orgId, options) =>
         Effect.gen(function* () {
           const after = options.after === undefined ? undefined : yield* pageCursor.decode(options.after)

@@ -225,6 +225,31 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_open ON dead_letters (created_at DESC) WHERE replayed_at IS NULL;
 
+-- Rollup deltas written with the events they count, then folded into the rollups in batches: every
+-- event's transaction appends a row instead of waiting on one hot counter row per org and day.
+CREATE TABLE rollup_pending (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  org_id text NOT NULL,
+  day date NOT NULL,
+  channel text NOT NULL,
+  broadcast_id text,
+  sent bigint NOT NULL DEFAULT 0,
+  delivered bigint NOT NULL DEFAULT 0,
+  opened bigint NOT NULL DEFAULT 0,
+  opened_total bigint NOT NULL DEFAULT 0,
+  opened_human bigint NOT NULL DEFAULT 0,
+  clicked bigint NOT NULL DEFAULT 0,
+  clicked_total bigint NOT NULL DEFAULT 0,
+  clicked_human bigint NOT NULL DEFAULT 0,
+  bounced bigint NOT NULL DEFAULT 0,
+  soft_bounced bigint NOT NULL DEFAULT 0,
+  complained bigint NOT NULL DEFAULT 0,
+  unsubscribed bigint NOT NULL DEFAULT 0,
+  failed bigint NOT NULL DEFAULT 0,
+  delivery_ms_total bigint NOT NULL DEFAULT 0,
+  delivery_ms_count bigint NOT NULL DEFAULT 0
+);
+
 CREATE TABLE rollup_broadcast (
   broadcast_id text PRIMARY KEY,
   org_id text NOT NULL,
