@@ -1,5 +1,9 @@
 import { Layer } from "effect"
 import { ContactActor } from "./actors/ContactActor.js"
+import { Broadcasts } from "./broadcasts/Broadcasts.js"
+import { PushResults } from "./broadcasts/PushResults.js"
+import { Registrations } from "./broadcasts/Registrations.js"
+import { RetryLists } from "./broadcasts/RetryLists.js"
 import { SenderActor } from "./actors/SenderActor.js"
 import { Inbox } from "./ingest/Inbox.js"
 import { Pipeline } from "./ingest/Pipeline.js"
@@ -78,3 +82,10 @@ export const makeIngest = <E, R, E2, R2>(
   )
 
 export const Ingest = makeIngest(ContactActor.Default, VendorServices)
+
+/** The send side of the org API (broadcasts, registration, push results, retry lists), over ingest. */
+export const BroadcastServices = Layer.mergeAll(Broadcasts.Default, Registrations.Default, PushResults.Default, RetryLists.Default)
+
+/** Everything the HTTP handlers use, given repositories: ingest plus the send side. */
+export const withBroadcasts = <E, R>(ingest: Layer.Layer<Layer.Layer.Success<typeof Ingest>, E, R>) =>
+  BroadcastServices.pipe(Layer.provideMerge(ingest))

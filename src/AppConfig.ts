@@ -76,6 +76,7 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       unsubscribeOnGet: yield* Config.boolean("UNSUBSCRIBE_ON_GET").pipe(Config.withDefault(false)),
       softBounceEscalation: yield* positiveInteger("SOFT_BOUNCE_ESCALATION", 3),
       inboxMaxBacklog: yield* positiveInteger("INBOX_MAX_BACKLOG", 200_000),
+      pipelineEnabled: yield* Config.boolean("PIPELINE_ENABLED").pipe(Config.withDefault(true)),
       pipelineMaxAttempts: yield* positiveInteger("PIPELINE_MAX_ATTEMPTS", 5),
       webhookMaxBodyBytes: yield* positiveInteger("WEBHOOK_MAX_BODY_BYTES", 5 * 1024 * 1024)
     }

@@ -91,7 +91,10 @@ const makeApply = Effect.gen(function* () {
             yield* activities.audit({
               orgId: event.orgId, actor: `provider:${event.provider}`, action: effect.action,
               subject: `${event.channel}:${event.recipient}`,
-              details: { deliveryId: delivery.id, broadcastId: delivery.broadcastId, category: event.details.category ?? null },
+              details: {
+                deliveryId: delivery.id, broadcastId: delivery.broadcastId, category: event.details.category ?? null,
+                ip: event.details.ip ?? null, userAgent: event.details.userAgent ?? null
+              },
               sourceKey: source
             })
             break

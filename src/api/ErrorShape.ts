@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpApiError, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect } from "effect"
 
 const summary = (error: HttpApiError.HttpApiDecodeError): string => {
@@ -7,15 +7,20 @@ const summary = (error: HttpApiError.HttpApiDecodeError): string => {
   return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
 }
 
+const badRequest = (message: string, issues: ReadonlyArray<unknown> = []) =>
+  Effect.succeed(HttpServerResponse.unsafeJson({ error: "BadRequest", message, issues }, { status: 400 }))
+
 /**
  * The platform answers a request that does not match an endpoint's schema with its own
- * `{ "_tag": "HttpApiDecodeError", … }`; this gives it the shape of every other error,
- * `{ "error": "BadRequest", "message": … }`, naming the first field that failed and keeping the issues.
+ * `{ "_tag": "HttpApiDecodeError", … }`, and a body that is not JSON with an empty 400; this gives
+ * both the shape of every other error, `{ "error": "BadRequest", "message": … }`.
  */
 export const UniformDecodeErrors = HttpApiBuilder.middleware((app) =>
   Effect.catchAllCause(app, (cause) => {
     const failure = Cause.squash(cause)
-    return failure instanceof HttpApiError.HttpApiDecodeError
-      ? Effect.succeed(HttpServerResponse.unsafeJson({ error: "BadRequest", message: summary(failure), issues: failure.issues }, { status: 400 }))
-      : Effect.failCause(cause)
+    if (failure instanceof HttpApiError.HttpApiDecodeError) return badRequest(summary(failure), failure.issues)
+    if (failure instanceof HttpServerError.RequestError && failure.reason === "Decode") {
+      return badRequest(`the body could not be read as the endpoint expects (JSON, form): ${failure.description ?? "malformed"}`)
+    }
+    return Effect.failCause(cause)
   }))

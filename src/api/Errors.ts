@@ -28,3 +28,4 @@ export const overloadedResponse = (message: string, retryAfterSeconds: number) =
     { error: "Overloaded", message },
     { status: 503, headers: { "retry-after": String(retryAfterSeconds) } }
   )
+export const UnsupportedMediaType = apiError("UnsupportedMediaType", 415, "The body's content-type is not one this endpoint reads")

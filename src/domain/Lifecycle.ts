@@ -118,7 +118,8 @@ const effectsOf = (event: NormalizedEvent): ReadonlyArray<SideEffect> => {
 
 /** The effects of a hard bounce, also used when soft bounces in a row escalate to one. */
 export const hardBounceEffects = (channel: Channel, reason: string | undefined): ReadonlyArray<SideEffect> => [
-  SideEffect.MarkBounced({ channel }),
+  // A dead push token is one device, not the contact's push channel: the token alone is deactivated.
+  ...(channel === "push" ? [] : [SideEffect.MarkBounced({ channel })]),
   SideEffect.Suppress({ channels: [channel], reason: "bounce", category: undefined }),
   SideEffect.RecordActivity({ kind: "bounced", title: `${channelLabel[channel]} bounced`, reason })
 ]

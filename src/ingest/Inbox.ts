@@ -1,4 +1,4 @@
-import { Data, DateTime, Deferred, Effect, Queue, Ref, Schema } from "effect"
+import { Data, DateTime, Deferred, Duration, Effect, Queue, Ref, Schema } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import type { NormalizedEvent } from "../domain/Event.js"
 import { NormalizedEvent as NormalizedEventSchema, eventKey } from "../domain/Event.js"
@@ -60,6 +60,12 @@ export class Inbox extends Effect.Service<Inbox>()("Sendtrail/Inbox", {
       }).pipe(
         Effect.catchAllCause((cause) => Effect.forEach(group, (r) => Deferred.failCause(r.done, cause), { discard: true }))
       )
+
+    // Other instances apply rows too (or only they do, with PIPELINE_ENABLED=false): recount now and then.
+    const recount = Effect.flatMap(repo.backlog(), (b) => Ref.set(backlog, b.pending)).pipe(
+      Effect.catchAllCause((cause) => Effect.logWarning("inbox backlog recount failed", cause))
+    )
+    yield* Effect.forkScoped(Effect.forever(Effect.zipRight(Effect.sleep(Duration.seconds(5)), recount)))
 
     yield* Effect.forkScoped(Effect.forever(
       Effect.gen(function* () {

@@ -42,7 +42,7 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
     const senderActor = yield* SenderActor
     const senders = yield* SenderAccountRepository
     const rollups = yield* RollupRepository
-    const { pipelineMaxAttempts } = yield* AppConfig
+    const { pipelineMaxAttempts, pipelineEnabled } = yield* AppConfig
     const scope = yield* Effect.scope
 
     const settle = (senderAccountIds: Iterable<string>) =>
@@ -122,17 +122,21 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
       return entries.length
     }))
 
-    yield* repo.releaseLeases(yield* DateTime.now)
-    yield* settle(yield* senders.owedAccounts())
-    yield* Effect.forkScoped(Effect.forever(
-      Effect.flatMap(drainOnce, (claimed) =>
-        claimed > 0 ? Effect.void : Effect.race(inbox.awaitNewRows, Effect.sleep(idlePoll)))
-    ).pipe(
-      // Storage trouble (a lost connection): say so, wait, and drain again; nothing is lost meanwhile.
-      Effect.catchAllCause((cause) => Effect.zipRight(Effect.logError("pipeline drain failed", cause), Effect.sleep(Duration.seconds(1)))),
-      Effect.forever
-    ))
+    const startDraining = Effect.gen(function* () {
+      yield* repo.releaseLeases(yield* DateTime.now)
+      yield* settle(yield* senders.owedAccounts())
+      yield* Effect.forkIn(Effect.forever(
+        Effect.flatMap(drainOnce, (claimed) =>
+          claimed > 0 ? Effect.void : Effect.race(inbox.awaitNewRows, Effect.sleep(idlePoll)))
+      ).pipe(
+        // Storage trouble (a lost connection): say so, wait, and drain again; nothing is lost meanwhile.
+        Effect.catchAllCause((cause) => Effect.zipRight(Effect.logError("pipeline drain failed", cause), Effect.sleep(Duration.seconds(1)))),
+        Effect.forever
+      ), scope)
+    })
 
+    // PIPELINE_ENABLED=false: this instance only acknowledges webhooks; others (same database) apply them.
+    if (pipelineEnabled) yield* startDraining
     return {
       /** Drains until nothing is claimable now (tests, and shutdown of a test process). */
       drain: Effect.gen(function* () {

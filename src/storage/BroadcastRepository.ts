@@ -11,6 +11,16 @@ export interface Recipient {
   readonly contactId: string | null
 }
 
+/** A broadcast with where it was retried from and the size of its list. */
+export interface BroadcastSummary {
+  readonly broadcast: Broadcast
+  readonly retryOf: string | null
+  /** Recipients still on the list. */
+  readonly recipients: number
+  /** Recipients taken off it (unsubscribed). */
+  readonly removed: number
+}
+
 interface BroadcastRow {
   readonly id: string
   readonly org_id: string
@@ -78,6 +88,26 @@ export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("
       Effect.orDie
     )
 
-    return { create, findById, addRecipients, recipients, removeRecipient } as const
+    /** `create` for a broadcast made from another's recipients. */
+    const createRetry = Effect.fn("BroadcastRepository.createRetry")(function* (broadcast: Broadcast, retryOf: string) {
+      yield* sql`
+        INSERT INTO broadcasts (id, org_id, name, category, channels, retry_of, created_at)
+        VALUES (${broadcast.id}, ${broadcast.orgId}, ${broadcast.name}, ${broadcast.category},
+          ${broadcast.channels}, ${retryOf}, ${toDate(broadcast.createdAt)})
+        ON CONFLICT (id) DO NOTHING`
+    }, Effect.orDie)
+
+    const summary = Effect.fn("BroadcastRepository.summary")(function* (id: string) {
+      const rows = yield* sql<BroadcastRow & { retry_of: string | null; listed: number; removed: number }>`
+        SELECT b.*,
+          (SELECT count(*) FROM broadcast_recipients r WHERE r.broadcast_id = b.id AND r.removed_at IS NULL) AS listed,
+          (SELECT count(*) FROM broadcast_recipients r WHERE r.broadcast_id = b.id AND r.removed_at IS NOT NULL) AS removed
+        FROM broadcasts b WHERE b.id = ${id}`
+      return Option.map(first(rows), (row): BroadcastSummary => ({
+        broadcast: fromRow(row), retryOf: row.retry_of, recipients: Number(row.listed), removed: Number(row.removed)
+      }))
+    }, Effect.orDie)
+
+    return { create, findById, addRecipients, recipients, removeRecipient, createRetry, summary } as const
   })
 }) {}

@@ -169,8 +169,8 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
      * one of its addresses already belongs to a contact (an earlier one of the same call included).
      */
     const createMany = Effect.fn("ContactRepository.createMany")(function* (orgId: string, contacts: ReadonlyArray<NewContact>) {
+      const ids: ReadonlyArray<string> = contacts.map(() => crypto.randomUUID())
       if (contacts.length === 0) return []
-      const ids = contacts.map(() => crypto.randomUUID())
       const column = (pick: (c: NewContact) => string | null, channel: Channel) =>
         contacts.map((c) => { const address = pick(c); return address === null ? null : normalizeAddress(channel, address) })
       // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
@@ -184,7 +184,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
         ON CONFLICT DO NOTHING
         RETURNING id`
       const created = new Set(rows.map((row) => row.id))
-      return ids.map((id) => created.has(id) ? id : null)
+      return ids.map((id): string | null => created.has(id) ? id : null)
     }, Effect.orDie)
 
     /** The free-form attributes kept beside a contact's addresses (an import's name and extra columns). */

@@ -1,10 +1,9 @@
 import { SqlClient } from "@effect/sql"
-import type { DateTime } from "effect"
-import { Effect, Option, Schema } from "effect"
+import { DateTime, Effect, Option, Schema } from "effect"
 import type { Cost, Delivery, DeliveryEvent, DeliveryStatus, Milestones } from "../domain/Delivery.js"
 import { statusPrecedence } from "../domain/Delivery.js"
 import type { Channel, NormalizedEvent } from "../domain/Event.js"
-import { EventDetails } from "../domain/Event.js"
+import { EventDetails, normalizeAddress } from "../domain/Event.js"
 import type { LifecycleState } from "../domain/Lifecycle.js"
 import { first, toDate, toDateOrNull, toDateTime, toDateTimeOrNull } from "./Rows.js"
 
@@ -28,6 +27,24 @@ export interface NewDelivery extends DeliveryKey {
 }
 
 export type DeliveryState = Omit<LifecycleState, "seen">
+
+/** One input of `registerMany`: its row, and whether this call created it. */
+export interface Registered {
+  readonly delivery: Delivery
+  readonly created: boolean
+}
+
+/** A recipient of a broadcast's deliveries on one channel, with a contact id one of them carries. */
+export interface DeliveredRecipient {
+  readonly channel: Channel
+  readonly recipient: string
+  readonly contactId: string | null
+}
+
+/** The unique key of a delivery row, as text. */
+const deliveryKey = (key: DeliveryKey): string => JSON.stringify([key.orgId, key.provider, key.providerMessageId, key.recipient])
+const rowKey = (row: Pick<DeliveryRow, "org_id" | "provider" | "provider_message_id" | "recipient">): string =>
+  JSON.stringify([row.org_id, row.provider, row.provider_message_id, row.recipient])
 
 type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
 interface DeliveryRow extends MilestoneColumns {
@@ -190,6 +207,84 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
       Effect.orDie
     )
 
-    return { findById, findByProviderMessage, acquire, lockById, saveState, appendEvent, events, softBouncesSinceDelivery } as const
+    /**
+     * `acquire` for many rows at once, without locks: one INSERT … ON CONFLICT DO NOTHING for the new
+     * keys, one SELECT for the rest. Rows go in as one jsonb parameter, so no batch meets the bind
+     * parameter limit. Answers in input order; of inputs sharing a key the first decides.
+     */
+    const registerMany = Effect.fn("DeliveryRepository.registerMany")(function* (inputs: ReadonlyArray<NewDelivery>) {
+      const firsts = new Map<string, NewDelivery>()
+      for (const input of inputs) if (!firsts.has(deliveryKey(input))) firsts.set(deliveryKey(input), input)
+      if (firsts.size === 0) return []
+      const rows = [...firsts.values()].map((d) => ({
+        org_id: d.orgId, broadcast_id: d.broadcastId, contact_id: d.contactId, recipient: d.recipient, channel: d.channel,
+        status: d.status, provider: d.provider, provider_message_id: d.providerMessageId, sender_account_id: d.senderAccountId,
+        cost_value: d.cost?.value ?? null, cost_unit: d.cost?.unit ?? null, at: DateTime.formatIso(d.at), reached: d.reached
+      }))
+      const inserted = yield* sql<DeliveryRow>`
+        INSERT INTO deliveries (org_id, broadcast_id, contact_id, recipient, channel, status, provider, provider_message_id,
+          sender_account_id, cost_value, cost_unit, ${sql.csv(statusPrecedence.map((s) => sql`${sql(`${s}_at`)}`))}, created_at, updated_at)
+        SELECT u.org_id, u.broadcast_id, u.contact_id, u.recipient, u.channel, u.status, u.provider, u.provider_message_id,
+          u.sender_account_id, u.cost_value, u.cost_unit,
+          ${sql.csv(statusPrecedence.map((s) => sql`CASE WHEN u.reached AND u.status = ${s} THEN u.at END`))}, u.at, u.at
+        FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS u(org_id text, broadcast_id text, contact_id text,
+          recipient text, channel text, status text, provider text, provider_message_id text, sender_account_id text,
+          cost_value numeric, cost_unit text, at timestamptz, reached boolean)
+        -- Key order: two batches sharing keys then wait on each other instead of deadlocking.
+        ORDER BY u.org_id, u.provider, u.provider_message_id, u.recipient
+        ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING
+        RETURNING *`
+      const found = new Map<string, Registered>(inserted.map((row) => [rowKey(row), { delivery: fromRow(row), created: true }]))
+      const missing = rows.filter((r) => !found.has(rowKey(r)))
+      if (missing.length > 0) {
+        const existing = yield* sql<DeliveryRow>`
+          SELECT d.* FROM deliveries d
+          JOIN jsonb_to_recordset(${JSON.stringify(missing)}::jsonb) AS k(org_id text, provider text, provider_message_id text, recipient text)
+            ON d.org_id = k.org_id AND d.provider = k.provider AND d.provider_message_id = k.provider_message_id AND d.recipient = k.recipient`
+        for (const row of existing) found.set(rowKey(row), { delivery: fromRow(row), created: false })
+      }
+      const answered = new Set<string>()
+      return inputs.map((input): Registered => {
+        const key = deliveryKey(input)
+        const registered = found.get(key)
+        if (registered === undefined) throw new Error(`delivery ${key} was neither inserted nor found`)
+        const created = registered.created && !answered.has(key)
+        answered.add(key)
+        return { delivery: registered.delivery, created }
+      })
+    }, Effect.orDie)
+
+    /** Who the broadcast's deliveries in one of `statuses` went to: one entry per channel and recipient. */
+    const recipientsWithStatus = Effect.fn("DeliveryRepository.recipientsWithStatus")(
+      function* (orgId: string, broadcastId: string, statuses: ReadonlyArray<DeliveryStatus>) {
+        if (statuses.length === 0) return []
+        const rows = yield* sql<{ channel: Channel; recipient: string; contact_id: string | null }>`
+          SELECT channel, recipient, min(contact_id) AS contact_id FROM deliveries
+          WHERE broadcast_id = ${broadcastId} AND org_id = ${orgId} AND status = ANY(${[...new Set(statuses)]}::text[])
+          GROUP BY channel, recipient
+          ORDER BY channel, recipient`
+        return rows.map((r): DeliveredRecipient => ({ channel: r.channel, recipient: r.recipient, contactId: r.contact_id }))
+      },
+      Effect.orDie
+    )
+
+    /** The newest delivery of a broadcast to one recipient on one channel (for rendering its mail). */
+    const findForRecipient = Effect.fn("DeliveryRepository.findForRecipient")(
+      function* (orgId: string, broadcastId: string, channel: Channel, recipient: string) {
+        const rows = yield* sql<DeliveryRow>`
+          SELECT * FROM deliveries
+          WHERE broadcast_id = ${broadcastId} AND org_id = ${orgId} AND channel = ${channel}
+            AND recipient = ${normalizeAddress(channel, recipient)}
+          ORDER BY id DESC LIMIT 1`
+        return Option.map(first(rows), fromRow)
+      },
+      Effect.orDie
+    )
+
+    return {
+      findForRecipient,
+      findById, findByProviderMessage, acquire, lockById, saveState, appendEvent, events, softBouncesSinceDelivery,
+      registerMany, recipientsWithStatus
+    } as const
   })
 }) {}

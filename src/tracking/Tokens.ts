@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { Data, Effect, Redacted, Schema } from "effect"
+import { Clock, Data, Effect, Redacted, Schema } from "effect"
 import { jwtVerify, SignJWT } from "jose"
 import { AppConfig } from "../AppConfig.js"
 import { Category, Channel } from "../domain/Event.js"
@@ -65,18 +65,21 @@ export class TrackingTokens extends Effect.Service<TrackingTokens>()("Sendtrail/
     const sign = Effect.fn("TrackingTokens.sign")(function* (claims: TrackingClaims) {
       const key = keys[0]
       if (key === undefined) return yield* new TrackingUnavailable({ message: "TRACKING_SECRET is not configured: tracking links cannot be signed" })
+      const now = yield* Clock.currentTimeMillis
       return yield* Effect.promise(() =>
-        new SignJWT(compact(claims)).setProtectedHeader({ alg: "HS256" }).setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds).sign(key))
+        new SignJWT(compact(claims)).setProtectedHeader({ alg: "HS256" }).setExpirationTime(Math.floor(now / 1000) + ttlSeconds).sign(key))
     })
 
     const verify = Effect.fn("TrackingTokens.verify")(function* (token: string) {
+      if (keys.length === 0) return yield* new TrackingUnavailable({ message: "TRACKING_SECRET is not configured: tracking links cannot be verified" })
+      const currentDate = new Date(yield* Clock.currentTimeMillis)
       for (const key of keys) {
-        const payload = yield* Effect.promise(() => jwtVerify(token, key, { algorithms: ["HS256"] }).then((r) => r.payload, () => undefined))
+        const payload = yield* Effect.promise(() => jwtVerify(token, key, { algorithms: ["HS256"], currentDate, requiredClaims: ["exp"] }).then((r) => r.payload, () => undefined))
         if (payload === undefined) continue
         const claims = yield* decodeCompact(payload).pipe(Effect.mapError(() => new TrackingTokenInvalid({ message: "the token's claims are not a tracking token's" })))
         return expand(claims)
       }
-      return yield* new TrackingTokenInvalid({ message: keys.length === 0 ? "TRACKING_SECRET is not configured" : "the token is invalid or expired" })
+      return yield* new TrackingTokenInvalid({ message: "the token is invalid or expired" })
     })
 
     return { sign, verify } as const

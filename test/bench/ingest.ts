@@ -24,6 +24,7 @@
 //
 // Environment:
 //   BENCH_DATABASE_URL       PostgreSQL server URL; a database is created per scenario and dropped after
+//   BENCH_SPLIT=true         with PostgreSQL: one process acknowledges (PIPELINE_ENABLED=false), a second applies
 //   BENCH_SECONDS            seconds per load step (default 5)
 //   BENCH_CONCURRENCY        concurrency steps for single-event webhooks (default 1,8,32,128)
 //   BENCH_BATCH_CONCURRENCY  concurrency steps for batched webhooks (default 1,8,32,128)
@@ -52,6 +53,7 @@ const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 60)
 const pacedRates = numbers(process.env.BENCH_PACED_RATES, [25, 100])
 const scenarios = (process.env.BENCH_SCENARIOS ?? "single,batch,paced,ceiling").split(",").map((s) => s.trim())
 const databaseUrl = process.env.BENCH_DATABASE_URL
+const split_ = process.env.BENCH_SPLIT === "true"
 const requestTimeoutMs = Number(process.env.BENCH_TIMEOUT_SECONDS ?? 30) * 1000
 const secret = "bench-secret"
 const adminKey = "bench-admin-key"
@@ -507,21 +509,26 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsP
   const dataDir = tempDataDir()
   if (url !== undefined) psql(`CREATE DATABASE ${dbName}`)
   try {
-    const service = await startService({
+    const env = {
       DATA_DIR: dataDir,
       LOG_LEVEL: "Warning",
       GENERIC_WEBHOOK_SECRET: secret,
       ADMIN_API_KEY: adminKey,
       INBOX_MAX_BACKLOG: "5000000",
       ...(url === undefined ? {} : { DATABASE_URL: url })
-    }, 60_000)
+    }
+    // BENCH_SPLIT=true (PostgreSQL only): this service only acknowledges; a second process applies.
+    const split = split_ && url !== undefined
+    const service = await startService({ ...env, ...(split ? { PIPELINE_ENABLED: "false" } : {}) }, 60_000)
     const results: Array<StepResult> = []
     let drained = { seconds: 0, how: "" }
     let stopped = ""
     let idleRss = Number.NaN
+    let applier: Awaited<ReturnType<typeof startService>> | undefined
     try {
       const servicePid = findServicePid()
       idleRss = statusField(servicePid, "VmRSS")
+      if (split) applier = await startService({ ...env, DATA_DIR: tempDataDir() }, 60_000)
       const webhook = `${service.baseUrl}/connect/webhook/generic`
       for (const step of steps) {
         const result = await runStep({
@@ -534,6 +541,7 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsP
       console.error(`  ${scenario}: waiting for the pipeline (at most ${drainSeconds} s)`)
       drained = await waitForPipeline(service.baseUrl, servicePid, url)
     } finally {
+      if (applier !== undefined) await stopService(applier)
       stopped = await stopService(service)
     }
     const outcome = url === undefined ? await outcomeFromEmbedded(dataDir) : await outcomeFromPostgres(url)

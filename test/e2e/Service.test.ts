@@ -6,6 +6,7 @@ import { DeliveryRepository } from "../../src/storage/DeliveryRepository.js"
 import * as Database from "../../src/storage/Database.js"
 import { freshSchemaUrl } from "../support/databases.js"
 import { startService, tempDataDir } from "../support/service.js"
+import { admin, adminKey, drained, postGeneric, secret } from "../support/webhooks.js"
 
 /** Opens the service's data folder from the test, while the service is stopped. */
 const withDataDir = <A>(dataDir: string, effect: Effect.Effect<A, never, DeliveryRepository | SqlClient.SqlClient>) => {
@@ -43,6 +44,26 @@ describe("the service as a process", () => {
 
   it("refuses to start on a bad setting and names it", { timeout: 30_000 }, async () => {
     await expect(startService({ DATA_DIR: tempDataDir(), PORT: "70000" }, 10_000)).rejects.toThrow(/PORT.*TCP port between 1 and 65535/s)
+  })
+
+  it.runIf(process.env.TEST_DATABASE_URL)("one instance can only acknowledge while another, on the same database, applies", { timeout: 90_000 }, async () => {
+    const env = { DATABASE_URL: await freshSchemaUrl(process.env.TEST_DATABASE_URL!), GENERIC_WEBHOOK_SECRET: secret, ADMIN_API_KEY: adminKey }
+    const acknowledging = await startService({ ...env, DATA_DIR: tempDataDir(), PIPELINE_ENABLED: "false" })
+    try {
+      const body = [{ id: "split-1", type: "delivered", timestamp: "2026-05-01T00:00:00Z", messageId: "split-m", recipient: "ada@example.com" }]
+      expect(await (await postGeneric(acknowledging.baseUrl, body)).json()).toEqual({ accepted: 1, duplicates: 0 })
+      await new Promise((r) => setTimeout(r, 700))
+      const waiting = (await fetch(`${acknowledging.baseUrl}/admin/inbox`, { headers: admin }).then((r) => r.json())) as { pending: number }
+      expect(waiting.pending).toBe(1)
+      const applying = await startService({ ...env, DATA_DIR: tempDataDir() })
+      try {
+        await drained(acknowledging.baseUrl)
+      } finally {
+        expect(await applying.stop()).toBe(0)
+      }
+    } finally {
+      expect(await acknowledging.stop()).toBe(0)
+    }
   })
 
   it.runIf(process.env.TEST_DATABASE_URL)("uses the PostgreSQL server named by DATABASE_URL", { timeout: 60_000 }, async () => {

@@ -30,5 +30,24 @@ for (const backend of backends) {
         expect(yield* repo.removeRecipient("b-list", "email", "nobody@example.com", "unsubscribed", at)).toBe(false)
         expect(yield* repo.recipients("b-list")).toEqual([{ channel: "email", address: "bob@example.com", contactId: null }])
       }))
+
+    it.effect("a summary counts the listed and removed recipients and names the broadcast a retry came from", () =>
+      Effect.gen(function* () {
+        const repo = yield* BroadcastRepository
+        const original = { id: "b-sum", orgId: "org-sum", name: "Launch", category: "transactional" as const, channels: ["email" as const, "sms" as const], createdAt: at }
+        yield* repo.create(original)
+        yield* repo.addRecipients("b-sum", [
+          { channel: "email", address: "ada@example.com", contactId: null },
+          { channel: "sms", address: "+15550001111", contactId: "c-2" },
+          { channel: "email", address: "bob@example.com", contactId: null }
+        ])
+        yield* repo.removeRecipient("b-sum", "email", "bob@example.com", "unsubscribed", at)
+        expect(yield* repo.summary("b-sum")).toEqual(Option.some({ broadcast: original, retryOf: null, recipients: 2, removed: 1 }))
+        const retry = { ...original, id: "b-sum-retry", name: "Launch (retry)" }
+        yield* repo.createRetry(retry, "b-sum")
+        yield* repo.createRetry({ ...retry, name: "again" }, "b-other")
+        expect(yield* repo.summary("b-sum-retry")).toEqual(Option.some({ broadcast: retry, retryOf: "b-sum", recipients: 0, removed: 0 }))
+        expect(Option.isNone(yield* repo.summary("b-none"))).toBe(true)
+      }))
   })
 }

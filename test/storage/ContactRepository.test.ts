@@ -97,5 +97,50 @@ for (const backend of backends) {
         expect(saved.id).toBe(contact.id)
         expect(saved.pushTokens).toEqual([{ token: "tok-dead", provider: "unknown", active: false }])
       }))
+
+    it.effect("createMany creates contacts in order and leaves every address already taken alone", () =>
+      Effect.gen(function* () {
+        const repo = yield* ContactRepository
+        const known = yield* repo.ensure({ orgId: "org-many", channel: "email", address: "known@example.com", contactId: null })
+        yield* repo.markBounced(known.id, "email")
+        yield* repo.optOut(known.id, ["sms"])
+        const row = (email: string | null, phone: string | null = null, attributes: Record<string, unknown> = {}) =>
+          ({ email, phone, whatsapp: null, attributes })
+        const ids = yield* repo.createMany("org-many", [
+          row("New@Example.com", "+15550101", { name: "New", plan: "pro" }),
+          row("KNOWN@example.com", null, { name: "Overwrite?" }),
+          row("other@example.com", "+15550101"),
+          row(null, "+15550102"),
+          row("new@example.com")
+        ])
+        expect(ids.map((id) => id !== null)).toEqual([true, false, false, true, false])
+        const created = Option.getOrThrow(yield* repo.findById(ids[0]!))
+        expect(created).toMatchObject({ orgId: "org-many", email: "new@example.com", phone: "+15550101", bouncedChannels: [], optedOut: [] })
+        expect(yield* repo.attributesOf(ids[0]!)).toEqual(Option.some({ name: "New", plan: "pro" }))
+        expect(yield* repo.attributesOf(ids[3]!)).toEqual(Option.some({}))
+        expect(yield* repo.attributesOf("no-such-contact")).toEqual(Option.none())
+        const kept = Option.getOrThrow(yield* repo.findById(known.id))
+        expect([kept.bouncedChannels, kept.optedOut]).toEqual([["email"], ["sms"]])
+        expect(yield* repo.attributesOf(known.id)).toEqual(Option.some({}))
+        const elsewhere = yield* repo.createMany("org-many-2", [row("known@example.com")])
+        expect(elsewhere[0]).not.toBeNull()
+        expect(yield* repo.createMany("org-many", [])).toEqual([])
+      }))
+
+    it.effect("findByAddresses finds the org's contacts by any of their addresses in one call", () =>
+      Effect.gen(function* () {
+        const repo = yield* ContactRepository
+        const [email, phone, whatsapp] = yield* repo.createMany("org-lookup", [
+          { email: "ada@example.com", phone: null, whatsapp: null, attributes: {} },
+          { email: null, phone: "+15550111", whatsapp: null, attributes: {} },
+          { email: null, phone: null, whatsapp: "+15550111", attributes: {} }
+        ])
+        yield* repo.createMany("org-lookup-2", [{ email: "bob@example.com", phone: null, whatsapp: null, attributes: {} }])
+        const found = yield* repo.findByAddresses("org-lookup", { email: ["ADA@example.com", "bob@example.com"], phone: ["+15550111"], whatsapp: [] })
+        expect(found.map((c) => c.id).sort()).toEqual([email, phone].sort())
+        const byWhatsapp = yield* repo.findByAddresses("org-lookup", { email: [], phone: [], whatsapp: ["+15550111"] })
+        expect(byWhatsapp).toEqual([{ id: whatsapp, email: null, phone: null, whatsapp: "+15550111" }])
+        expect(yield* repo.findByAddresses("org-lookup", { email: [], phone: [], whatsapp: [] })).toEqual([])
+      }))
   })
 }

@@ -1,5 +1,5 @@
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option } from "effect"
 import type { Category, Channel } from "../../src/domain/Event.js"
 import type { Suppression } from "../../src/domain/Records.js"
 import * as MemorySuppressions from "../../src/storage/memory/SuppressionRepository.js"
@@ -152,6 +152,20 @@ for (const backend of backends) {
         expect(yield* blocked("org-remove", ["ada@example.com"], "marketing")).toEqual([])
         expect(yield* blocked("org-remove", ["ada@example.com"], undefined, "sms")).toEqual(["ada@example.com"])
         expect(yield* repo.add(suppression("org-remove", { reason: "admin" }))).toBe(true)
+      }))
+
+    it.effect("find answers the one suppression with exactly that channel, address and category", () =>
+      Effect.gen(function* () {
+        const repo = yield* SuppressionRepository
+        yield* repo.add(suppression("org-find", { metadata: { note: "whole channel" } }))
+        yield* repo.add(suppression("org-find", { category: "security", reason: "admin" }))
+        const whole = yield* repo.find("org-find", "email", "ADA@example.com", null)
+        expect(Option.map(whole, (s) => [s.reason, s.category, s.metadata])).toEqual(Option.some(["bounce", null, { note: "whole channel" }]))
+        const scoped = yield* repo.find("org-find", "email", "ada@example.com", "security")
+        expect(Option.map(scoped, (s) => [s.reason, s.category])).toEqual(Option.some(["admin", "security"]))
+        expect(yield* repo.find("org-find", "email", "ada@example.com", "marketing")).toEqual(Option.none())
+        expect(yield* repo.find("org-find", "sms", "ada@example.com", null)).toEqual(Option.none())
+        expect(yield* repo.find("org-find-2", "email", "ada@example.com", null)).toEqual(Option.none())
       }))
   })
 }

@@ -3,7 +3,7 @@ import { BunHttpServer } from "@effect/platform-bun"
 import { Effect, Layer } from "effect"
 import { ContactActor } from "../../src/actors/ContactActor.js"
 import * as Server from "../../src/api/Server.js"
-import { makeIngest, RepositoriesSql } from "../../src/App.js"
+import { makeIngest, RepositoriesSql, withBroadcasts } from "../../src/App.js"
 import type { VendorRequirements } from "../../src/providers/Registry.js"
 import { pgliteLayer } from "./databases.js"
 import { AppConfig } from "../../src/AppConfig.js"
@@ -19,7 +19,7 @@ export const baseUrl = Effect.map(HttpServer.HttpServer, (server) =>
  */
 export const inProcessService = <E>(config: Record<string, string>, vendorServices: Layer.Layer<VendorRequirements, E>) =>
   Server.serve(BunHttpServer.layer({ port: 0 })).pipe(
-    Layer.provideMerge(makeIngest(ContactActor.Default, vendorServices)),
+    Layer.provideMerge(withBroadcasts(makeIngest(ContactActor.Default, vendorServices))),
     Layer.provideMerge(RepositoriesSql),
     Layer.provideMerge(Layer.orDie(pgliteLayer)),
     Layer.provideMerge(AppConfig.Default),

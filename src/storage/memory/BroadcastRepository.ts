@@ -15,8 +15,25 @@ export const layer = Layer.effect(
   Effect.gen(function* () {
     const broadcasts = yield* Ref.make<ReadonlyMap<string, Broadcast>>(new Map())
     const lists = yield* Ref.make<ReadonlyMap<string, Listed>>(new Map())
+    const retries = yield* Ref.make<ReadonlyMap<string, string>>(new Map())
+    const create = (broadcast: Broadcast) =>
+      Ref.modify(broadcasts, (map) => map.has(broadcast.id) ? [false, map] : [true, new Map(map).set(broadcast.id, broadcast)])
     return BroadcastRepository.make({
-      create: (broadcast) => Ref.update(broadcasts, (map) => map.has(broadcast.id) ? map : new Map(map).set(broadcast.id, broadcast)),
+      create: (broadcast) => Effect.asVoid(create(broadcast)),
+      createRetry: (broadcast, retryOf) =>
+        Effect.flatMap(create(broadcast), (created) => created ? Ref.update(retries, (map) => new Map(map).set(broadcast.id, retryOf)) : Effect.void),
+      summary: (id) =>
+        Effect.gen(function* () {
+          const broadcast = (yield* Ref.get(broadcasts)).get(id)
+          if (broadcast === undefined) return Option.none()
+          const listed = [...(yield* Ref.get(lists)).values()].filter((r) => r.broadcastId === id)
+          return Option.some({
+            broadcast,
+            retryOf: (yield* Ref.get(retries)).get(id) ?? null,
+            recipients: listed.filter((r) => !r.removed).length,
+            removed: listed.filter((r) => r.removed).length
+          })
+        }),
       findById: (id) => Effect.map(Ref.get(broadcasts), (map) => Option.fromNullable(map.get(id))),
       addRecipients: (broadcastId, recipients) =>
         Ref.update(lists, (map) => {

@@ -17,6 +17,7 @@ interface TokenRow {
 interface Tables {
   readonly contacts: ReadonlyMap<string, ContactCore>
   readonly tokens: ReadonlyArray<TokenRow>
+  readonly attributes: ReadonlyMap<string, Record<string, unknown>>
 }
 
 const withTokens = (t: Tables, core: ContactCore): Contact => ({
@@ -40,7 +41,7 @@ const lookup = (t: Tables, orgId: string, channel: Channel, address: string): Co
 export const layer = Layer.effect(
   ContactRepository,
   Effect.gen(function* () {
-    const tables = yield* Ref.make<Tables>({ contacts: new Map(), tokens: [] })
+    const tables = yield* Ref.make<Tables>({ contacts: new Map(), tokens: [], attributes: new Map() })
     const find = (f: (t: Tables) => ContactCore | undefined) =>
       Effect.map(Ref.get(tables), (t) => Option.map(Option.fromNullable(f(t)), (c) => withTokens(t, c)))
     const updateContact = (id: string, f: (contact: ContactCore, now: DateTime.Utc) => ContactCore | undefined) =>
@@ -78,9 +79,57 @@ export const layer = Layer.effect(
               : t.tokens.some(sameToken)
               ? t.tokens.map((row) => sameToken(row) ? { ...row, contactId: contact.id } : row)
               : [...t.tokens, { orgId: input.orgId, token: address, contactId: contact.id, provider: "unknown", active: true }]
-            const next = { contacts: new Map(t.contacts).set(contact.id, contact), tokens }
+            const next = { ...t, contacts: new Map(t.contacts).set(contact.id, contact), tokens }
             return [withTokens(next, contact), next]
           })),
+      findByAddresses: (orgId, lookup) =>
+        Effect.map(Ref.get(tables), (t) => {
+          const wanted = {
+            email: new Set(lookup.email.map((a) => normalizeAddress("email", a))),
+            phone: new Set(lookup.phone.map((a) => normalizeAddress("sms", a))),
+            whatsapp: new Set(lookup.whatsapp.map((a) => normalizeAddress("whatsapp", a)))
+          }
+          const has = (set: ReadonlySet<string>, address: string | null) => address !== null && set.has(address)
+          return [...t.contacts.values()]
+            .filter((c) => c.orgId === orgId && (has(wanted.email, c.email) || has(wanted.phone, c.phone) || has(wanted.whatsapp, c.whatsapp)))
+            .map((c) => ({ id: c.id, email: c.email, phone: c.phone, whatsapp: c.whatsapp }))
+        }),
+      createMany: (orgId, contacts) =>
+        Effect.flatMap(DateTime.now, (now) =>
+          Ref.modify(tables, (t) => {
+            const rows = new Map(t.contacts)
+            const attributes = new Map(t.attributes)
+            const columns = ["email", "phone", "whatsapp"] as const
+            const taken = new Set([...rows.values()].filter((c) => c.orgId === orgId).flatMap((c) =>
+              columns.flatMap((k) => c[k] === null ? [] : [`${k}:${c[k]}`])))
+            const ids = contacts.map((input): string | null => {
+              const address = (column: "email" | "phone" | "whatsapp", channel: Channel) => {
+                const value = input[column]
+                return value === null ? null : normalizeAddress(channel, value)
+              }
+              const contact: ContactCore = {
+                id: crypto.randomUUID(),
+                orgId,
+                email: address("email", "email"),
+                phone: address("phone", "sms"),
+                whatsapp: address("whatsapp", "whatsapp"),
+                bouncedChannels: [],
+                optedOut: [],
+                createdAt: now,
+                updatedAt: now
+              }
+              const keys = columns.flatMap((k) => contact[k] === null ? [] : [`${k}:${contact[k]}`])
+              if (keys.some((key) => taken.has(key))) return null
+              for (const key of keys) taken.add(key)
+              rows.set(contact.id, contact)
+              attributes.set(contact.id, input.attributes)
+              return contact.id
+            })
+            return [ids, { ...t, contacts: rows, attributes }]
+          })),
+      attributesOf: (id) =>
+        Effect.map(Ref.get(tables), (t) =>
+          t.contacts.has(id) ? Option.some(t.attributes.get(id) ?? {}) : Option.none()),
       markBounced: (contactId, channel) =>
         updateContact(contactId, (c, now) =>
           c.bouncedChannels.includes(channel)

@@ -1,0 +1,118 @@
+import { DateTime, Effect, Option } from "effect"
+import { SenderActor } from "../actors/SenderActor.js"
+import type { DeliveryStatus } from "../domain/Delivery.js"
+import type { Channel } from "../domain/Event.js"
+import { normalizeAddress } from "../domain/Event.js"
+import { BroadcastRepository } from "../storage/BroadcastRepository.js"
+import type { NewDelivery } from "../storage/DeliveryRepository.js"
+import { DeliveryRepository } from "../storage/DeliveryRepository.js"
+import { RollupRepository } from "../storage/RollupRepository.js"
+import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
+import { Transactor } from "../storage/Transactor.js"
+import { Broadcasts } from "./Broadcasts.js"
+import { decodeItems, DeliveryInput, InvalidInput, withinLimit } from "./Inputs.js"
+
+export interface RegisteredDelivery {
+  readonly id: number
+  readonly recipient: string
+  readonly channel: Channel
+  readonly providerMessageId: string | null
+  readonly status: DeliveryStatus
+}
+
+export interface Registration {
+  readonly created: number
+  readonly existing: number
+  readonly deliveries: ReadonlyArray<RegisteredDelivery>
+}
+
+/**
+ * Send-time registration of a broadcast's deliveries: one transaction creates the rows that are new
+ * (a row registered as `sent` has reached that milestone, so a later provider "sent" or "delivered"
+ * does not count the send again), lists the recipients, counts the rollups and what sender accounts
+ * are owed; the accounts' actors settle after the commit.
+ */
+export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Registrations", {
+  effect: Effect.gen(function* () {
+    const broadcasts = yield* Broadcasts
+    const lists = yield* BroadcastRepository
+    const deliveries = yield* DeliveryRepository
+    const rollups = yield* RollupRepository
+    const senders = yield* SenderAccountRepository
+    const senderActor = yield* SenderActor
+    const transactor = yield* Transactor
+
+    /** Sender account ids are global: one that another org counts on is refused, never counted into. */
+    const checkSenders = (orgId: string, items: ReadonlyArray<DeliveryInput>) =>
+      Effect.forEach(new Set(items.flatMap((d) => d.senderAccountId ?? [])), (id) =>
+        Effect.flatMap(senders.findById(id), (account) => {
+          const index = items.findIndex((d) => d.senderAccountId === id)
+          return Option.isSome(account) && account.value.orgId !== orgId
+            ? Effect.fail(new InvalidInput({ message: `deliveries[${index}].senderAccountId: '${id}' is not a sender account of this organisation` }))
+            : Effect.void
+        }), { discard: true })
+
+    const register = Effect.fn("Registrations.register")(function* (orgId: string, broadcastId: string, raw: ReadonlyArray<unknown>) {
+      yield* withinLimit("deliveries", raw)
+      const items = yield* decodeItems("deliveries", DeliveryInput, raw)
+      const broadcast = yield* broadcasts.owned(orgId, broadcastId)
+      const offChannel = items.findIndex((d) => !broadcast.channels.includes(d.channel))
+      if (offChannel >= 0) {
+        return yield* new InvalidInput({
+          message: `deliveries[${offChannel}].channel: '${items[offChannel]!.channel}' is not one of the broadcast's channels (${broadcast.channels.join(", ")})`
+        })
+      }
+      yield* checkSenders(orgId, items)
+      const at = yield* DateTime.now
+      const rows = items.map((d): NewDelivery => ({
+        orgId, broadcastId, provider: d.provider, providerMessageId: d.providerMessageId,
+        recipient: normalizeAddress(d.channel, d.recipient), channel: d.channel, status: d.status,
+        contactId: d.contactId ?? null, senderAccountId: d.senderAccountId ?? null, cost: d.cost ?? null, at, reached: true
+      }))
+
+      const registered = yield* transactor.transaction(Effect.gen(function* () {
+        const registered = yield* deliveries.registerMany(rows)
+        yield* lists.addRecipients(broadcastId, distinctRecipients(rows))
+        const sent = registered.filter((r) => r.created && r.delivery.status === "sent").map((r) => r.delivery)
+        yield* senders.owe(sent.flatMap((d) =>
+          d.senderAccountId === null ? [] : [{ deliveryId: d.id, metric: "sent" as const, senderAccountId: d.senderAccountId, orgId }]))
+        for (const [channel, n] of countBy(sent.map((d) => d.channel))) {
+          yield* rollups.increment({ orgId, broadcastId, channel, day: at, counters: { sent: n } })
+        }
+        return registered
+      }))
+
+      // After the commit; what a failed settle leaves owed is settled by the next one (or at start).
+      const owed = new Set(registered.flatMap((r) => r.created && r.delivery.status === "sent" ? r.delivery.senderAccountId ?? [] : []))
+      yield* Effect.forEach(owed, senderActor.settle, { concurrency: 8, discard: true }).pipe(
+        Effect.catchAllCause((cause) => Effect.logWarning("settling sender accounts after a registration failed", cause))
+      )
+      const created = registered.filter((r) => r.created).length
+      return {
+        created,
+        existing: registered.length - created,
+        deliveries: registered.map(({ delivery: d }) => ({
+          id: d.id, recipient: d.recipient, channel: d.channel, providerMessageId: d.providerMessageId, status: d.status
+        }))
+      } satisfies Registration
+    })
+
+    return { register } as const
+  }),
+  dependencies: [Broadcasts.Default]
+}) {}
+
+const distinctRecipients = (rows: ReadonlyArray<NewDelivery>) => {
+  const seen = new Map<string, { channel: Channel; address: string; contactId: string | null }>()
+  for (const r of rows) {
+    const key = `${r.channel}|${r.recipient}`
+    if (!seen.has(key)) seen.set(key, { channel: r.channel, address: r.recipient, contactId: r.contactId })
+  }
+  return [...seen.values()]
+}
+
+const countBy = <K>(keys: ReadonlyArray<K>) => {
+  const counts = new Map<K, number>()
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1)
+  return counts
+}

@@ -1,0 +1,41 @@
+import { Either } from "effect"
+import type { Channel } from "../domain/Event.js"
+import { normalizeAddress } from "../domain/Event.js"
+
+const emailShape = /^[^\s@]+@(?:[^\s@.]+\.)+[^\s@.]{2,}$/
+// E.164: a plus, a country code not starting with 0, at most 15 digits in all.
+const e164 = /^\+[1-9]\d{6,14}$/
+const phoneFormatting = /[\s().-]/g
+
+const show = (value: string) => JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)
+
+/** The address lower-cased, or why it is not one. */
+export const checkEmail = (raw: string): Either.Either<string, string> => {
+  const address = normalizeAddress("email", raw)
+  return address.length <= 254 && emailShape.test(address)
+    ? Either.right(address)
+    : Either.left(`not an email address: ${show(raw)}`)
+}
+
+/** The number in E.164 with spaces, dots, dashes and brackets taken out, or why it is not one. */
+export const checkPhone = (raw: string): Either.Either<string, string> => {
+  const number = raw.trim().replace(phoneFormatting, "")
+  return e164.test(number)
+    ? Either.right(number)
+    : Either.left(`not a phone number in E.164 form (+ and 7 to 15 digits): ${show(raw)}`)
+}
+
+/** The canonical form of an address on a channel (push tokens are opaque: any non-empty text). */
+export const checkAddress = (channel: Channel, raw: string): Either.Either<string, string> => {
+  switch (channel) {
+    case "email":
+      return checkEmail(raw)
+    case "sms":
+    case "whatsapp":
+      return checkPhone(raw)
+    case "push": {
+      const token = normalizeAddress("push", raw)
+      return token === "" ? Either.left("a push token cannot be empty") : Either.right(token)
+    }
+  }
+}

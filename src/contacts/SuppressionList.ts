@@ -1,0 +1,102 @@
+import { Data, DateTime, Effect, Either, Option } from "effect"
+import type { Category, Channel } from "../domain/Event.js"
+import { normalizeAddress } from "../domain/Event.js"
+import type { SuppressionReason } from "../domain/Records.js"
+import { ActivityRepository } from "../storage/ActivityRepository.js"
+import { ContactRepository } from "../storage/ContactRepository.js"
+import { SuppressionRepository } from "../storage/SuppressionRepository.js"
+import { Transactor } from "../storage/Transactor.js"
+import { checkAddress } from "./Addresses.js"
+
+export class InvalidAddress extends Data.TaggedError("InvalidAddress")<{ readonly message: string }> {}
+
+export interface AddSuppression {
+  readonly channel: Channel
+  readonly address: string
+  readonly reason: SuppressionReason
+  readonly category: Category | null
+  readonly note: string | undefined
+}
+
+/** "+1 555 0100" finds the suppression of "+15550100", as an import or an admin addition stores it. */
+const canonical = (channel: Channel, address: string) =>
+  Either.getOrElse(checkAddress(channel, address), () => normalizeAddress(channel, address))
+
+const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push" }
+
+/**
+ * The org's suppression list as its users see it: bulk checks before a send, and admin additions and
+ * overrides, each written to the audit log and, when the address is a known contact's, its timeline.
+ */
+export class SuppressionList extends Effect.Service<SuppressionList>()("Sendtrail/SuppressionList", {
+  effect: Effect.gen(function* () {
+    const suppressions = yield* SuppressionRepository
+    const contacts = yield* ContactRepository
+    const activities = yield* ActivityRepository
+    const { transaction } = yield* Transactor
+
+    /** Every address answered once, in the order given and as given; one query whatever the count. */
+    const check = Effect.fn("SuppressionList.check")(
+      function* (orgId: string, channel: Channel, addresses: ReadonlyArray<string>, category: Category | undefined) {
+        const keys = addresses.map((address) => canonical(channel, address))
+        const found = yield* suppressions.check(orgId, channel, keys, category)
+        const allowed: Array<string> = []
+        const suppressed: Array<{ address: string; reason: SuppressionReason; category: Category | null; createdAt: DateTime.Utc }> = []
+        for (const [i, address] of addresses.entries()) {
+          const hit = found.get(keys[i]!)
+          if (hit === undefined) allowed.push(address)
+          else suppressed.push({ address, reason: hit.reason, category: hit.category, createdAt: hit.createdAt })
+        }
+        return { allowed, suppressed }
+      }
+    )
+
+    const onTimeline = (orgId: string, channel: Channel, address: string, kind: string, title: string, reason: string | null) =>
+      Effect.gen(function* () {
+        const contact = yield* contacts.findByAddress(orgId, channel, address)
+        if (Option.isNone(contact)) return
+        yield* activities.record({
+          orgId, contactId: contact.value.id, deliveryId: null, kind, title, reason,
+          sourceKey: `api:${crypto.randomUUID()}`, occurredAt: yield* DateTime.now
+        })
+      })
+
+    /** An existing suppression of the same key keeps its first reason: `created` is false then. */
+    const add = Effect.fn("SuppressionList.add")(function* (orgId: string, actor: string, input: AddSuppression) {
+      const address = yield* Either.mapLeft(checkAddress(input.channel, input.address), (message) => new InvalidAddress({ message: `address: ${message}` }))
+      return yield* transaction(Effect.gen(function* () {
+        const created = yield* suppressions.add({
+          orgId, channel: input.channel, address, category: input.category, reason: input.reason, source: "api",
+          metadata: { actor, ...(input.note === undefined ? {} : { note: input.note }) }
+        })
+        if (created) {
+          yield* activities.audit({
+            orgId, actor, action: "suppression.added", subject: `${input.channel}:${address}`,
+            details: { reason: input.reason, category: input.category, note: input.note ?? null }, sourceKey: null
+          })
+          yield* onTimeline(orgId, input.channel, address, "suppressed", `${channelLabel[input.channel]} suppressed by ${actor}`, input.note ?? input.reason)
+        }
+        const suppression = yield* Effect.map(suppressions.find(orgId, input.channel, address, input.category), Option.getOrThrow)
+        return { created, suppression }
+      }))
+    })
+
+    /** Lifts every suppression of the address on the channel; the count lifted (0: there was none). */
+    const lift = Effect.fn("SuppressionList.lift")(
+      function* (orgId: string, actor: string, channel: Channel, address: string, reason: string) {
+        const normalized = canonical(channel, address)
+        return yield* transaction(Effect.gen(function* () {
+          const removed = yield* suppressions.remove(orgId, channel, normalized)
+          if (removed === 0) return 0
+          yield* activities.audit({
+            orgId, actor, action: "suppression.lifted", subject: `${channel}:${normalized}`, details: { reason, removed }, sourceKey: null
+          })
+          yield* onTimeline(orgId, channel, normalized, "suppression_lifted", `${channelLabel[channel]} suppression lifted by ${actor}`, reason)
+          return removed
+        }))
+      }
+    )
+
+    return { check, add, lift } as const
+  })
+}) {}
