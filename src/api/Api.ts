@@ -7,6 +7,8 @@ import { SuppressionsApi } from "./Suppressions.js"
 import { TrackingApi } from "./Tracking.js"
 import { TrackingOrgApi } from "./TrackingOrg.js"
 import { HealthApi } from "./Health.js"
+import { InsightsApi } from "./Insights.js"
+import { ReportsApi } from "./Reports.js"
 import { WebhooksApi } from "./Webhooks.js"
 
 /** The root API: one group per area, each defined apart from its handlers (`<Area>Http.ts`). */
@@ -19,6 +21,8 @@ export class Api extends HttpApi.make("sendtrail")
   .add(BroadcastsApi)
   .add(ContactsApi)
   .add(SuppressionsApi)
+  .add(ReportsApi)
+  .add(InsightsApi)
   .annotate(OpenApi.Title, "Sendtrail")
   .annotate(OpenApi.Version, packageJson.version)
   .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.") {}

@@ -11,6 +11,8 @@ import { UniformDecodeErrors } from "./ErrorShape.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
 import { ContactsLive } from "./ContactsHttp.js"
 import { HealthLive } from "./HealthHttp.js"
+import { InsightsLive } from "./InsightsHttp.js"
+import { ReportsLive } from "./ReportsHttp.js"
 import { OrgAuthLive } from "./OrgAuthHttp.js"
 import { SuppressionsLive } from "./SuppressionsHttp.js"
 import { TrackingOrgLive } from "./TrackingOrgHttp.js"
@@ -18,7 +20,7 @@ import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, WebhooksLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive)),
+  Layer.provide(Layer.mergeAll(HealthLive, WebhooksLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive)),
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive))
 )
 
