@@ -1,4 +1,21 @@
 import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Layer } from "effect"
+import { Insights } from "../reports/Insights.js"
 import { Api } from "./Api.js"
+import { CurrentOrg } from "./OrgAuth.js"
 
-export const InsightsLive = HttpApiBuilder.group(Api, "insights", (handlers) => handlers)
+// Insights is provided here (it needs only repositories the root provides), so App.ts need not change.
+export const InsightsLive = HttpApiBuilder.group(Api, "insights", (handlers) =>
+  Effect.gen(function* () {
+    const insights = yield* Insights
+    return handlers
+      .handle("stats", ({ urlParams }) =>
+        Effect.flatMap(CurrentOrg, ({ orgId }) => insights.stats(orgId, urlParams)).pipe(
+          Effect.catchTags({
+            InvalidStatsQuery: (e) => Effect.fail({ error: "BadRequest" as const, message: e.message }),
+            StatsBroadcastNotFound: (e) => Effect.fail({ error: "NotFound" as const, message: e.message })
+          })
+        ))
+      .handle("statsSummary", () => Effect.flatMap(CurrentOrg, ({ orgId }) => insights.summary(orgId)))
+      .handle("deliverabilityHealth", () => Effect.flatMap(CurrentOrg, ({ orgId }) => insights.health(orgId)))
+  })).pipe(Layer.provide(Insights.Default))
