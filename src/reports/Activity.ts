@@ -1,0 +1,137 @@
+import { SqlClient } from "@effect/sql"
+import type { DateTime } from "effect"
+import { Data, Effect, Schema } from "effect"
+import type { Channel, EventType } from "../domain/Event.js"
+import { EventDetails } from "../domain/Event.js"
+import { toDate, toDateTime } from "../storage/Rows.js"
+import { eventCursor } from "./Cursor.js"
+import type { ReportDelivery, ReportRow } from "./DeliveryReports.js"
+import { toReportDelivery, toReportEvent } from "./DeliveryReports.js"
+
+/** No delivery of the caller's org has that provider message id. */
+export class MessageNotFound extends Data.TaggedError("MessageNotFound")<{ readonly message: string }> {}
+
+export interface ActivityFilter {
+  readonly startDate: DateTime.Utc | undefined
+  readonly endDate: DateTime.Utc | undefined
+  readonly event: EventType | undefined
+  readonly recipient: string | undefined
+}
+
+export interface ActivityItem {
+  readonly broadcastId: string | null
+  readonly recipient: string
+  readonly channel: Channel
+  readonly providerMessageId: string | null
+  readonly type: EventType
+  readonly provider: string
+  readonly providerEventName: string | null
+  readonly at: DateTime.Utc
+  readonly details: EventDetails
+}
+
+export interface ProviderLogEntry extends Omit<ActivityItem, "broadcastId" | "channel" | "providerMessageId"> {
+  readonly providerEventId: string
+  readonly receivedAt: DateTime.Utc
+}
+
+interface FeedRow {
+  readonly id: number
+  readonly micros: string
+  readonly broadcast_id: string | null
+  readonly recipient: string
+  readonly channel: Channel
+  readonly provider_message_id: string | null
+  readonly type: EventType
+  readonly provider: string
+  readonly provider_event_name: string | null
+  readonly occurred_at: Date
+  readonly details: unknown
+}
+
+interface LogRow {
+  readonly delivery_id: number
+  readonly recipient: string
+  readonly type: EventType
+  readonly provider: string
+  readonly provider_event_name: string | null
+  readonly provider_event_id: string
+  readonly occurred_at: Date
+  readonly received_at: Date
+  readonly details: unknown
+}
+
+const decodeDetails = Schema.decodeUnknownSync(EventDetails)
+
+/**
+ * The org's delivery events across broadcasts, newest first, keyset on (occurred_at, id) over index
+ * delivery_events_activity. The cursor carries occurred_at in whole microseconds, PostgreSQL's own
+ * precision, so no event is lost or repeated to a millisecond rounding. Read-only SQL: no in-memory twin.
+ */
+export class Activity extends Effect.Service<Activity>()("Sendtrail/Activity", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+
+    const feed = Effect.fn("Activity.feed")(function* (
+      orgId: string, filter: ActivityFilter, before: { readonly micros: string; readonly id: number } | undefined, limit: number
+    ) {
+      const rows = yield* sql<FeedRow>`
+        SELECT e.id, (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros, d.broadcast_id, d.recipient, d.channel,
+          d.provider_message_id, e.type, e.provider, e.provider_event_name, e.occurred_at, e.details
+        FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+        WHERE e.org_id = ${orgId}
+          ${filter.startDate === undefined ? sql`` : sql`AND e.occurred_at >= ${toDate(filter.startDate)}`}
+          ${filter.endDate === undefined ? sql`` : sql`AND e.occurred_at < ${toDate(filter.endDate)}`}
+          ${filter.event === undefined ? sql`` : sql`AND e.type = ${filter.event}`}
+          ${filter.recipient === undefined ? sql`` : sql`AND d.recipient = ${filter.recipient}`}
+          ${before === undefined ? sql`` : sql`AND (e.occurred_at, e.id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
+        ORDER BY e.occurred_at DESC, e.id DESC
+        LIMIT ${limit + 1}`.pipe(Effect.orDie)
+      const items = rows.slice(0, limit)
+      const last = items[items.length - 1]
+      return {
+        items: items.map((row): ActivityItem => ({
+          broadcastId: row.broadcast_id,
+          recipient: row.recipient,
+          channel: row.channel,
+          providerMessageId: row.provider_message_id,
+          type: row.type,
+          provider: row.provider,
+          providerEventName: row.provider_event_name,
+          at: toDateTime(row.occurred_at),
+          details: decodeDetails(row.details)
+        })),
+        nextCursor: rows.length > limit && last !== undefined ? eventCursor.encode(last.micros, last.id) : null
+      }
+    })
+
+    /** One send: its delivery row(s) and every provider event for them, oldest first. */
+    const message = Effect.fn("Activity.message")(function* (orgId: string, messageId: string) {
+      const rows = yield* sql<ReportRow>`
+        SELECT id, broadcast_id, contact_id, recipient, channel, status, provider_message_id, error_reason,
+          cost_value::text AS cost_value, cost_unit, sent_at, delivered_at, opened_at, clicked_at
+        FROM deliveries WHERE org_id = ${orgId} AND provider_message_id = ${messageId} ORDER BY id`.pipe(Effect.orDie)
+      if (rows.length === 0) return yield* new MessageNotFound({ message: `no message '${messageId}'` })
+      const log = yield* sql<LogRow>`
+        SELECT e.delivery_id, d.recipient, e.type, e.provider, e.provider_event_name, e.provider_event_id, e.occurred_at, e.received_at, e.details
+        FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+        WHERE e.delivery_id IN ${sql.in(rows.map((row) => row.id))}
+        ORDER BY e.occurred_at, e.id`.pipe(Effect.orDie)
+      const deliveries: Array<ReportDelivery> = rows.map((row) =>
+        toReportDelivery(row, log.filter((event) => event.delivery_id === row.id).map(toReportEvent)))
+      const events = log.map((row): ProviderLogEntry => ({
+        recipient: row.recipient,
+        type: row.type,
+        provider: row.provider,
+        providerEventName: row.provider_event_name,
+        providerEventId: row.provider_event_id,
+        at: toDateTime(row.occurred_at),
+        receivedAt: toDateTime(row.received_at),
+        details: decodeDetails(row.details)
+      }))
+      return { messageId, deliveries, events }
+    })
+
+    return { feed, message } as const
+  })
+}) {}

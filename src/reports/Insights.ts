@@ -1,0 +1,111 @@
+import { Data, DateTime, Effect, Option } from "effect"
+import type { Channel } from "../domain/Event.js"
+import { emptyCounters } from "../domain/Rollup.js"
+import { BroadcastRepository } from "../storage/BroadcastRepository.js"
+import { RollupRepository } from "../storage/RollupRepository.js"
+import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
+import { healthAlerts, healthThresholds } from "./Health.js"
+import type { Granularity } from "./Stats.js"
+import {
+  addDays, averageDeliveryMs, bucketCount, bucketize, changes, isIsoDate, rates, statCounters, sumCounters
+} from "./Stats.js"
+
+export class InvalidStatsQuery extends Data.TaggedError("InvalidStatsQuery")<{ readonly message: string }> {}
+export class StatsBroadcastNotFound extends Data.TaggedError("StatsBroadcastNotFound")<{ readonly message: string }> {}
+
+export interface StatsQuery {
+  readonly aggregatedBy?: Granularity | undefined
+  readonly startDate?: string | undefined
+  readonly endDate?: string | undefined
+  readonly channel?: Channel | undefined
+  readonly broadcastId?: string | undefined
+}
+
+export const defaultDays = 30
+export const maxBuckets = 1100
+
+const today = Effect.map(DateTime.now, DateTime.formatIsoDateUtc)
+const utc = (date: string) => DateTime.unsafeMake(`${date}T00:00:00Z`)
+
+/**
+ * Stats, the 30-day summary and deliverability health, read from the rollups only (never events).
+ * Read models over repositories the composition root provides; no in-memory twin is needed for them.
+ */
+export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
+  effect: Effect.gen(function* () {
+    const rollups = yield* RollupRepository
+    const broadcasts = yield* BroadcastRepository
+    const senders = yield* SenderAccountRepository
+
+    const countersBetween = (orgId: string, from: string, to: string, channel?: Channel) =>
+      Effect.map(rollups.daily(orgId, utc(from), utc(to), channel), (rows) => sumCounters(rows.map((row) => row.counters)))
+
+    const stats = Effect.fn("Insights.stats")(function* (orgId: string, query: StatsQuery) {
+      const by = query.aggregatedBy ?? "day"
+      for (const [name, value] of [["startDate", query.startDate], ["endDate", query.endDate]] as const) {
+        if (value !== undefined && !isIsoDate(value)) return yield* new InvalidStatsQuery({ message: `${name}: expected a UTC date YYYY-MM-DD, got '${value}'` })
+      }
+      const endDate = query.endDate ?? (query.startDate === undefined ? yield* today : addDays(query.startDate, defaultDays - 1))
+      const startDate = query.startDate ?? addDays(endDate, -(defaultDays - 1))
+      if (startDate > endDate) return yield* new InvalidStatsQuery({ message: `startDate: ${startDate} is after endDate ${endDate}` })
+      if (query.broadcastId !== undefined) {
+        if (query.channel !== undefined) {
+          return yield* new InvalidStatsQuery({ message: "channel: cannot be combined with broadcastId, a broadcast's rollup has no channel dimension" })
+        }
+        const broadcastId = query.broadcastId
+        const owned = yield* broadcasts.findById(broadcastId)
+        if (Option.isNone(owned) || owned.value.orgId !== orgId) return yield* new StatsBroadcastNotFound({ message: `no broadcast '${broadcastId}'` })
+        const counters = Option.getOrElse(yield* rollups.forBroadcast(broadcastId), () => emptyCounters)
+        return {
+          aggregatedBy: by, startDate, endDate, channel: null, broadcastId,
+          note: "a broadcast's rollup has no time dimension: one bucket covers the range, with the broadcast's counts over its whole life",
+          buckets: [{ start: startDate, end: endDate, counters: statCounters(counters), rates: rates(counters) }]
+        }
+      }
+      if (bucketCount(startDate, endDate, by) > maxBuckets) {
+        return yield* new InvalidStatsQuery({ message: `aggregatedBy: more than ${maxBuckets} buckets from ${startDate} to ${endDate}; use a coarser one or a shorter range` })
+      }
+      const rows = yield* rollups.daily(orgId, utc(startDate), utc(endDate), query.channel)
+      return {
+        aggregatedBy: by, startDate, endDate, channel: query.channel ?? null, broadcastId: null, note: null,
+        buckets: bucketize(rows, startDate, endDate, by).map((b) => ({ start: b.start, end: b.end, counters: statCounters(b.counters), rates: rates(b.counters) }))
+      }
+    })
+
+    const summary = Effect.fn("Insights.summary")(function* (orgId: string) {
+      const endDate = yield* today
+      const startDate = addDays(endDate, -(defaultDays - 1))
+      const previousEnd = addDays(startDate, -1)
+      const previousStart = addDays(previousEnd, -(defaultDays - 1))
+      const [current, previous] = yield* Effect.all([
+        countersBetween(orgId, startDate, endDate),
+        countersBetween(orgId, previousStart, previousEnd)
+      ], { concurrency: 2 })
+      const view = (c: typeof current) => ({ counters: statCounters(c), rates: rates(c), averageDeliveryMs: averageDeliveryMs(c) })
+      return {
+        startDate, endDate, ...view(current),
+        previous: { startDate: previousStart, endDate: previousEnd, ...view(previous) },
+        change: changes(statCounters(current), statCounters(previous))
+      }
+    })
+
+    const health = Effect.fn("Insights.health")(function* (orgId: string) {
+      const endDate = yield* today
+      const startDate = addDays(endDate, -1)
+      const [counters, accounts] = yield* Effect.all([countersBetween(orgId, startDate, endDate), senders.list(orgId)], { concurrency: 2 })
+      const recent = rates(counters)
+      const alerts = healthAlerts({ sent: counters.sent, ...recent }, accounts)
+      return {
+        startDate, endDate,
+        note: "the last 24 h are approximated by the UTC days of yesterday and today; sender bounce rates are over each account's lifetime counts",
+        status: alerts.some((a) => a.severity === "critical") ? "critical" as const : alerts.length > 0 ? "warning" as const : "ok" as const,
+        sent: counters.sent,
+        rates: recent,
+        thresholds: healthThresholds,
+        alerts
+      }
+    })
+
+    return { stats, summary, health } as const
+  })
+}) {}

@@ -1,0 +1,116 @@
+import { expect, layer } from "@effect/vitest"
+import { Effect, Schema } from "effect"
+import { call, contactsService } from "../support/contactsApi.js"
+import { unique } from "../support/providerRoutes.js"
+import { createBroadcast, providerEvents, register } from "../support/reports.js"
+
+const Page = Schema.Struct({ items: Schema.Array(Schema.Struct({ recipient: Schema.String })), nextCursor: Schema.NullOr(Schema.String) })
+const pageOf = (reply: { readonly status: number; readonly body: unknown }) => {
+  expect(reply.status).toBe(200)
+  return Schema.decodeUnknownSync(Page)(reply.body)
+}
+
+layer(contactsService, { excludeTestServices: true })("the broadcast report", (it) => {
+  it.effect("a page lists each delivery with its whole event chronology in time order, cost and error included", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const id = yield* createBroadcast(org)
+      yield* register(org, id, [
+        { recipient: "ada@example.com", providerMessageId: "m-1", contactId: "c-ada", cost: { value: 0.002, unit: "USD" } },
+        { recipient: "bob@example.com", providerMessageId: "m-2" },
+        { recipient: "+15550001111", channel: "sms", providerMessageId: "SM1" }
+      ])
+      yield* providerEvents(org, [
+        { messageId: "m-1", recipient: "ada@example.com", type: "opened", at: "2026-03-01T10:05:00Z" },
+        { messageId: "m-1", recipient: "ada@example.com", type: "delivered", at: "2026-03-01T10:01:00Z" },
+        { messageId: "m-2", recipient: "bob@example.com", type: "bounced", at: "2026-03-01T10:02:00Z", data: { bounceKind: "hard", reason: "no such user" } }
+      ])
+      const reply = yield* call(org, `/broadcast/${id}/report`)
+      expect(reply.status).toBe(200)
+      // Registration orders rows its own way (ids, and so the report, follow it): compare by recipient.
+      const body = Schema.decodeUnknownSync(Schema.Struct({ items: Schema.Array(Schema.Struct({ recipient: Schema.String }, { key: Schema.String, value: Schema.Unknown })), nextCursor: Schema.Null }))(reply.body)
+      expect([...body.items].sort((a, b) => a.recipient.localeCompare(b.recipient))).toEqual([
+          { broadcastId: id, recipient: "+15550001111", contactId: null, channel: "sms", status: "sent", providerMessageId: "SM1", events: [] },
+          {
+            broadcastId: id, recipient: "ada@example.com", contactId: "c-ada", channel: "email", status: "opened", providerMessageId: "m-1",
+            cost: { value: 0.002, unit: "USD" },
+            events: [{ type: "delivered", at: "2026-03-01T10:01:00.000Z" }, { type: "opened", at: "2026-03-01T10:05:00.000Z" }]
+          },
+          {
+            broadcastId: id, recipient: "bob@example.com", contactId: null, channel: "email", status: "bounced", providerMessageId: "m-2",
+            errorReason: "no such user",
+            events: [{ type: "bounced", at: "2026-03-01T10:02:00.000Z", bounceKind: "hard", reason: "no such user" }]
+          }
+        ].sort((a, b) => a.recipient.localeCompare(b.recipient)))
+      const filtered = pageOf(yield* call(org, `/broadcast/${id}/report?status=bounced,sent`))
+      expect(filtered.items.map((i) => i.recipient).sort()).toEqual(["+15550001111", "bob@example.com"])
+      const sms = pageOf(yield* call(org, `/broadcast/${id}/report?channel=sms&status=sent`))
+      expect(sms.items.map((i) => i.recipient)).toEqual(["+15550001111"])
+    }))
+
+  it.effect("bad parameters are 400s naming them; another org's broadcast is a 404; no token is a 401", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const id = yield* createBroadcast(org)
+      expect(yield* call(org, `/broadcast/${id}/report?status=sent,lost`)).toEqual({
+        status: 400, body: { error: "BadRequest", message: expect.stringMatching(/^status: 'lost' is not a delivery status/) }
+      })
+      expect(yield* call(org, `/broadcast/${id}/report?pageSize=1001`)).toMatchObject({ status: 400, body: { error: "BadRequest", message: expect.stringMatching(/^pageSize: /) } })
+      expect(yield* call(org, `/broadcast/${id}/report?pageSize=0`)).toMatchObject({ status: 400 })
+      expect(yield* call(org, `/broadcast/${id}/report?pageSize=1000`)).toMatchObject({ status: 200 })
+      expect(yield* call(org, `/broadcast/${id}/report?cursor=bm9wZQ`)).toMatchObject({ status: 400, body: { error: "BadRequest", message: expect.stringMatching(/^cursor: /) } })
+      expect(yield* call(org, `/broadcast/${id}/report?cursor=***`)).toMatchObject({ status: 400, body: { error: "BadRequest" } })
+      expect(yield* call(org, `/broadcast/${id}/report?channel=fax`)).toMatchObject({ status: 400, body: { error: "BadRequest", message: expect.stringMatching(/^channel/) } })
+      const intruder = unique("org-")
+      expect(yield* call(intruder, `/broadcast/${id}/report`)).toEqual({ status: 404, body: { error: "NotFound", message: `no broadcast '${id}'` } })
+      expect(yield* call(intruder, `/broadcast/${id}/report.csv`)).toMatchObject({ status: 404, body: { error: "NotFound" } })
+      expect(yield* call(org, `/broadcast/${id}/report`, { authorized: false })).toMatchObject({ status: 401, body: { error: "Unauthorized" } })
+      expect(yield* call(org, `/broadcast/${id}/report`, { tokenOrg: intruder })).toMatchObject({ status: 403, body: { error: "Forbidden" } })
+    }))
+
+  it.effect("paging while rows are inserted loses and repeats nothing", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const id = yield* createBroadcast(org)
+      const rows = (from: number, count: number) =>
+        Array.from({ length: count }, (_, i) => ({ recipient: `r${from + i}@example.com`, providerMessageId: `m-${from + i}` }))
+      yield* register(org, id, rows(0, 20))
+      const seen: Array<string> = []
+      let cursor: string | null = null
+      let inserted = 20
+      let pages = 0
+      do {
+        const page = pageOf(yield* call(org, `/broadcast/${id}/report?pageSize=6${cursor === null ? "" : `&cursor=${cursor}`}`))
+        seen.push(...page.items.map((i) => i.recipient))
+        cursor = page.nextCursor
+        pages++
+        // Another sender registers more rows of the same broadcast between pages.
+        if (pages <= 3) {
+          yield* register(org, id, rows(inserted, 4))
+          inserted += 4
+        }
+      } while (cursor !== null)
+      expect(new Set(seen).size).toBe(seen.length)
+      expect([...seen].sort()).toEqual(rows(0, inserted).map((r) => r.recipient).sort())
+    }))
+
+  it.effect("the CSV has a header and one RFC 4180 row per delivery", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const id = yield* createBroadcast(org)
+      yield* register(org, id, [
+        { recipient: "ada@example.com", providerMessageId: "m-1", contactId: "c,\"ada\"", cost: { value: 0.5, unit: "USD" } },
+        { recipient: "bob@example.com", providerMessageId: "m-2" }
+      ])
+      yield* providerEvents(org, [{ messageId: "m-1", recipient: "ada@example.com", type: "delivered", at: "2026-03-01T10:01:00Z" }])
+      const reply = yield* call(org, `/broadcast/${id}/report.csv`)
+      expect(reply.status).toBe(200)
+      const lines = String(reply.body).split("\r\n")
+      expect(lines[0]).toBe("broadcastId,recipient,contactId,channel,status,providerMessageId,errorReason,costValue,costUnit,firstSentAt,deliveredAt,openedAt,clickedAt,eventCount")
+      expect(lines[1]).toMatch(new RegExp(`^${id},ada@example.com,"c,""ada""",email,delivered,m-1,,0.5,USD,[^,]+,2026-03-01T10:01:00.000Z,,,1$`))
+      expect(lines[2]).toMatch(new RegExp(`^${id},bob@example.com,,email,sent,m-2,,,,[^,]+,,,,0$`))
+      expect(lines.slice(3)).toEqual([""])
+      const sent = yield* call(org, `/broadcast/${id}/report.csv?status=sent`)
+      expect(String(sent.body).split("\r\n")).toHaveLength(3)
+    }))
+})
