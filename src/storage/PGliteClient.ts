@@ -26,17 +26,17 @@ const makeConnection = (db: PGlite): Connection => {
         Effect.map((results) => results.length === 1 ? results[0]!.rows : results.map((r) => r.rows))
       )
       : attempt(() => db.query(sql, [...params])).pipe(Effect.map((result) => result.rows))
+  const execute: Connection["execute"] = (sql, params, transformRows) =>
+    transformRows ? Effect.map(run(sql, params), (rows) => transformRows(rows as ReadonlyArray<object>)) : run(sql, params)
   return {
-    execute: (sql, params, transformRows) =>
-      transformRows ? Effect.map(run(sql, params), (rows) => transformRows(rows as ReadonlyArray<object>)) : run(sql, params),
+    execute,
     executeRaw: (sql, params) => attempt(() => db.query(sql, [...params])),
     executeValues: (sql, params) =>
       attempt(() => db.query<Array<unknown>>(sql, [...params], { rowMode: "array" })).pipe(Effect.map((r) => r.rows)),
-    executeUnprepared: (sql, params, transformRows) =>
-      transformRows ? Effect.map(run(sql, params), (rows) => transformRows(rows as ReadonlyArray<object>)) : run(sql, params),
+    executeUnprepared: execute,
+    // PGlite answers a query whole, so a stream is the rows it returned.
     executeStream: (sql, params, transformRows) =>
-      Stream.unwrap(Effect.map(run(sql, params), (rows) =>
-        Stream.fromIterable(transformRows ? transformRows(rows as ReadonlyArray<object>) : rows)))
+      Stream.unwrap(Effect.map(execute(sql, params, transformRows), Stream.fromIterable))
   }
 }
 
