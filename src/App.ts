@@ -13,6 +13,8 @@ import { MailgunTokens } from "./providers/Mailgun.js"
 import { SnsClient } from "./providers/SnsClient.js"
 import { Replay } from "./ingest/Replay.js"
 import { WebhookStats } from "./ingest/WebhookStats.js"
+import { EventFeed } from "./metrics/EventFeed.js"
+import { OpsMetrics } from "./metrics/OpsMetrics.js"
 import { ActivityRepository } from "./storage/ActivityRepository.js"
 import { BroadcastRepository } from "./storage/BroadcastRepository.js"
 import { ConnectionRepository } from "./storage/ConnectionRepository.js"
@@ -78,7 +80,9 @@ export const makeIngest = <E, R, E2, R2>(
 ) =>
   Layer.mergeAll(Pipeline.Default, Replay.Default, Receiver.Default).pipe(
     Layer.provideMerge(Layer.mergeAll(contactActor, SenderActor.Default, Inbox.Default, WebhookStats.Default)),
-    Layer.provide(vendorServices)
+    Layer.provide(vendorServices),
+    // Shared with the HTTP handlers: the live event feed and the in-process metrics.
+    Layer.provideMerge(Layer.mergeAll(EventFeed.Default, OpsMetrics.Default))
   )
 
 export const Ingest = makeIngest(ContactActor.Default, VendorServices)

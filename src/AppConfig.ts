@@ -64,6 +64,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       publicBaseUrl: Option.getOrElse(yield* publicBaseUrl, () => `http://localhost:${listenPort}`),
       defaultOrgId: yield* Config.nonEmptyString("DEFAULT_ORG_ID").pipe(Config.withDefault("default")),
       adminApiKey: yield* Config.redacted("ADMIN_API_KEY").pipe(Config.option),
+      /** A read-only token for Prometheus scrapes of /metrics (the admin key works too). */
+      metricsToken: yield* Config.redacted("METRICS_TOKEN").pipe(Config.option),
       senderPolicy: {
         maxBounceRate: yield* fraction("SENDER_MAX_BOUNCE_RATE", 0.03),
         maxComplaintRate: yield* fraction("SENDER_MAX_COMPLAINT_RATE", 0.001),

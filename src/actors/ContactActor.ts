@@ -7,6 +7,7 @@ import type { Contact } from "../domain/Records.js"
 import { optOutEntry } from "../domain/Records.js"
 import { rollupDelta } from "../domain/RollupDelta.js"
 import { AppConfig } from "../AppConfig.js"
+import { EventFeed } from "../metrics/EventFeed.js"
 import { ActivityRepository } from "../storage/ActivityRepository.js"
 import { BroadcastRepository } from "../storage/BroadcastRepository.js"
 import { ContactRepository } from "../storage/ContactRepository.js"
@@ -168,9 +169,17 @@ export const defaultOptions: ContactActorOptions = { maxActors: 10_000, mailboxC
 export class ContactActor extends Effect.Service<ContactActor>()("Sendtrail/ContactActor", {
   scoped: Effect.gen(function* () {
     const applyEvent = yield* makeApply
+    // Live subscribers (GET /events/stream) hear of each event once it is committed; publishing never waits.
+    const feed = yield* Effect.serviceOption(EventFeed)
+    const publish = (event: NormalizedEvent, outcome: Outcome) =>
+      outcome.applied && Option.isSome(feed) ? feed.value.publish(event) : Effect.void
     const actors = yield* KeyedActors.make<void, NormalizedEvent, Outcome, never>(
       { name: "contact", ...defaultOptions },
-      { load: () => Effect.void, handle: (state, event) => Effect.map(applyEvent(event), (outcome) => [outcome, state] as const) }
+      {
+        load: () => Effect.void,
+        handle: (state, event) =>
+          Effect.flatMap(applyEvent(event), (outcome) => Effect.as(publish(event, outcome), [outcome, state] as const))
+      }
     )
     return {
       apply: (event: NormalizedEvent) => actors.ask(contactKey(event), event),

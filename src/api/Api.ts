@@ -8,6 +8,8 @@ import { TrackingApi } from "./Tracking.js"
 import { TrackingOrgApi } from "./TrackingOrg.js"
 import { HealthApi } from "./Health.js"
 import { InsightsApi } from "./Insights.js"
+import { EventsApi } from "./Events.js"
+import { MetricsApi } from "./Metrics.js"
 import { ReportsApi } from "./Reports.js"
 import { WebhooksApi } from "./Webhooks.js"
 
@@ -23,6 +25,8 @@ export class Api extends HttpApi.make("sendtrail")
   .add(SuppressionsApi)
   .add(ReportsApi)
   .add(InsightsApi)
+  .add(MetricsApi)
+  .add(EventsApi)
   .annotate(OpenApi.Title, "Sendtrail")
   .annotate(OpenApi.Version, packageJson.version)
   .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.") {}

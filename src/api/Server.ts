@@ -10,6 +10,8 @@ import { Api } from "./Api.js"
 import { UniformDecodeErrors } from "./ErrorShape.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
 import { ContactsLive } from "./ContactsHttp.js"
+import { EventsLive } from "./EventsHttp.js"
+import { HttpTimingLive, MetricsAuthLive, MetricsLive } from "./MetricsHttp.js"
 import { HealthLive } from "./HealthHttp.js"
 import { InsightsLive } from "./InsightsHttp.js"
 import { ReportsLive } from "./ReportsHttp.js"
@@ -20,8 +22,8 @@ import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, WebhooksLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive)),
-  Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive))
+  Layer.provide(Layer.mergeAll(HealthLive, WebhooksLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
+  Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 
 /** The API, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */
@@ -30,6 +32,7 @@ export const serve = <E, R>(
 ) =>
   HttpApiBuilder.serve().pipe(
     Layer.provide(UniformDecodeErrors),
+    Layer.provide(HttpTimingLive),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(ApiLive),

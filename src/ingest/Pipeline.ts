@@ -1,10 +1,11 @@
-import { Cause, DateTime, Duration, Effect, Either, Exit, Schema } from "effect"
+import { Cause, DateTime, Duration, Effect, Either, Exit, Option, Schema } from "effect"
 import { ContactActor, contactKey } from "../actors/ContactActor.js"
 import { SenderActor } from "../actors/SenderActor.js"
 import { AppConfig } from "../AppConfig.js"
 import type { NormalizedEvent } from "../domain/Event.js"
 import { NormalizedEvent as NormalizedEventSchema } from "../domain/Event.js"
 import type { InboxEntry } from "../domain/Ingest.js"
+import { OpsMetrics } from "../metrics/OpsMetrics.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
 import { RollupRepository } from "../storage/RollupRepository.js"
@@ -44,6 +45,7 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
     const rollups = yield* RollupRepository
     const { pipelineMaxAttempts, pipelineEnabled } = yield* AppConfig
     const scope = yield* Effect.scope
+    const metrics = yield* Effect.serviceOption(OpsMetrics)
 
     const settle = (senderAccountIds: Iterable<string>) =>
       Effect.forkIn(Effect.forEach(senderAccountIds, senderActor.settle, { concurrency: 8, discard: true }), scope)
@@ -96,19 +98,23 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
           byContact.set(key, queue)
         }
         const applied: Array<number> = []
+        const receivedAt: Array<Date> = []
         const owed = new Set<string>()
         yield* Effect.forEach(byContact.values(), (queue) =>
           Effect.forEach(queue, ([entry, event]) =>
             Effect.flatMap(Effect.exit(contactActor.apply(event)), (exit) => {
               if (Exit.isSuccess(exit)) {
                 applied.push(entry.id)
+                receivedAt.push(entry.receivedAt)
                 if (exit.value.senderAccountId !== null) owed.add(exit.value.senderAccountId)
                 return Effect.void
               }
               return Effect.map(failed(entry, event, exit.cause), (dead) => void (finished += dead ? 1 : 0))
             }), { discard: true }), { concurrency: keysInParallel, discard: true })
         yield* foldRollups
-        yield* repo.complete(applied, yield* DateTime.now)
+        const processedAt = yield* DateTime.now
+        yield* repo.complete(applied, processedAt)
+        if (Option.isSome(metrics)) yield* metrics.value.applied(receivedAt.map((at) => (processedAt.epochMillis - at.getTime()) / 1000))
         yield* inbox.processed(applied.length + finished)
         if (owed.size > 0) yield* settle(owed)
       })

@@ -1,7 +1,8 @@
 // `npm run bench -- <name>`: runs one benchmark from this folder. Never part of `npm test`.
 const benchmarks: Record<string, () => Promise<unknown>> = {
   startup: () => import("./startup.js"),
-  ingest: () => import("./ingest.js")
+  ingest: () => import("./ingest.js"),
+  reports: () => import("./reports.js")
 }
 
 const name = process.argv[2]

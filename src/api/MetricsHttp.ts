@@ -1,0 +1,129 @@
+import { HttpApi, HttpApiBuilder, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Array as Arr, DateTime, Effect, Layer, Option, Redacted } from "effect"
+import { createHash, timingSafeEqual } from "node:crypto"
+import { ContactActor } from "../actors/ContactActor.js"
+import { SenderActor } from "../actors/SenderActor.js"
+import { AppConfig } from "../AppConfig.js"
+import { WebhookStats } from "../ingest/WebhookStats.js"
+import { header, histogramLines, OpsMetrics, sample } from "../metrics/OpsMetrics.js"
+import { OpsQueries } from "../metrics/OpsQueries.js"
+import { InboxRepository } from "../storage/InboxRepository.js"
+import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
+import { Api } from "./Api.js"
+import { MetricsAuth, prometheusContentType } from "./Metrics.js"
+
+const digest = (value: string) => createHash("sha256").update(value).digest()
+
+/** Hashing first gives equal lengths, so each comparison takes the same time whatever the token. */
+const matches = (token: Redacted.Redacted<string>, key: Option.Option<Redacted.Redacted<string>>) =>
+  Option.match(key, { onNone: () => false, onSome: (k) => timingSafeEqual(digest(Redacted.value(token)), digest(Redacted.value(k))) })
+
+export const MetricsAuthLive = Layer.effect(
+  MetricsAuth,
+  Effect.map(AppConfig, (config) =>
+    MetricsAuth.of({
+      bearer: (token) => {
+        if (Option.isNone(config.adminApiKey) && Option.isNone(config.metricsToken)) {
+          return Effect.fail({ error: "Unauthorized" as const, message: "neither ADMIN_API_KEY nor METRICS_TOKEN is configured: /metrics is closed" })
+        }
+        // Both comparisons always run: which key matched is not told by the timing.
+        const admin = matches(token, config.adminApiKey)
+        const metrics = matches(token, config.metricsToken)
+        return admin || metrics
+          ? Effect.void
+          : Effect.fail({ error: "Unauthorized" as const, message: "Authorization must be 'Bearer <METRICS_TOKEN>' or 'Bearer <ADMIN_API_KEY>'" })
+      }
+    }))
+)
+
+export const MetricsLive = HttpApiBuilder.group(Api, "metrics", (handlers) =>
+  Effect.gen(function* () {
+    const stats = yield* WebhookStats
+    const ops = yield* OpsMetrics
+    const queries = yield* OpsQueries
+    const inbox = yield* InboxRepository
+    const senders = yield* SenderAccountRepository
+    const contactActor = yield* ContactActor
+    const senderActor = yield* SenderActor
+
+    const render = Effect.gen(function* () {
+      const webhooks = yield* stats.snapshot
+      const snapshot = yield* ops.snapshot
+      const backlog = yield* inbox.backlog()
+      const now = yield* DateTime.now
+      const deadLetters = yield* queries.openDeadLetters()
+      const flagged = (yield* senders.list(undefined)).filter((account) => account.flaggedAt !== null).length
+      const contacts = yield* contactActor.liveActors
+      const sendersLive = yield* senderActor.liveActors
+      const oldest = backlog.oldest === null ? 0 : Math.max(0, (now.epochMillis - backlog.oldest.getTime()) / 1000)
+      const webhookLines = Arr.sort([...webhooks.entries()].map(([key, count]) => {
+        const cut = key.indexOf("|")
+        return sample("sendtrail_webhooks_total", [["vendor", key.slice(0, cut)], ["outcome", key.slice(cut + 1)]], count)
+      }), (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0))
+      const lines = [
+        ...header("sendtrail_webhooks_total", "counter", "Webhook requests by vendor and outcome: accepted, or the reason they were refused."),
+        ...webhookLines,
+        ...header("sendtrail_events_ingested_total", "counter", "Inbox events applied by this instance's pipeline."),
+        sample("sendtrail_events_ingested_total", [], snapshot.eventsIngested),
+        ...header("sendtrail_inbox_backlog", "gauge", "Events stored but not yet applied."),
+        sample("sendtrail_inbox_backlog", [], Number(backlog.pending)),
+        ...header("sendtrail_inbox_oldest_unprocessed_seconds", "gauge", "Age of the oldest event not yet applied (0 when none)."),
+        sample("sendtrail_inbox_oldest_unprocessed_seconds", [], oldest),
+        ...header("sendtrail_pipeline_lag_seconds", "histogram", "Seconds from an event's receipt to its application, per applied inbox row."),
+        ...histogramLines("sendtrail_pipeline_lag_seconds", [], snapshot.lag),
+        ...header("sendtrail_live_actors", "gauge", "Actors in memory, by kind."),
+        sample("sendtrail_live_actors", [["kind", "contact"]], contacts),
+        sample("sendtrail_live_actors", [["kind", "sender"]], sendersLive),
+        ...header("sendtrail_dead_letters", "gauge", "Dead letters not yet replayed."),
+        sample("sendtrail_dead_letters", [], deadLetters),
+        ...header("sendtrail_flagged_sender_accounts", "gauge", "Sender accounts currently flagged."),
+        sample("sendtrail_flagged_sender_accounts", [], flagged),
+        ...header("sendtrail_http_request_duration_seconds", "histogram", "HTTP request duration by method and route (path template, or the status class when no route matched)."),
+        ...snapshot.http.flatMap((entry) =>
+          histogramLines("sendtrail_http_request_duration_seconds", [["method", entry.method], ["route", entry.route]], entry.histogram))
+      ]
+      return HttpServerResponse.text(lines.join("\n") + "\n", { contentType: prometheusContentType })
+    })
+    return handlers.handle("metrics", () => render)
+  })).pipe(Layer.provide(OpsQueries.Default))
+
+interface Template {
+  readonly path: string
+  readonly segments: ReadonlyArray<string>
+  readonly literals: number
+}
+
+/** Every endpoint's path template, to label requests by route rather than by raw path. */
+const templates: ReadonlyArray<Template> = (() => {
+  const paths = new Set<string>()
+  HttpApi.reflect(Api, { onGroup: () => {}, onEndpoint: ({ endpoint }) => void paths.add(endpoint.path) })
+  return [...paths].map((path) => {
+    const segments = path.split("/")
+    return { path, segments, literals: segments.filter((s) => !s.startsWith(":")).length }
+  }).sort((a, b) => b.literals - a.literals)
+})()
+
+/** The most specific template matching the path (literal segments before parameters), if any. */
+export const routeOf = (pathname: string): string | undefined => {
+  const segments = pathname.split("/")
+  return templates.find((t) =>
+    t.segments.length === segments.length && t.segments.every((s, i) => s.startsWith(":") ? segments[i] !== "" : s === segments[i]))?.path
+}
+
+/** Times every request into `sendtrail_http_request_duration_seconds`. */
+export const HttpTimingLive = HttpApiBuilder.middleware(
+  Effect.map(OpsMetrics, (ops) => (app) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const started = performance.now()
+      const record = (status: number) => {
+        const pathname = new URL(request.url, "http://localhost").pathname
+        return ops.httpRequest(request.method, routeOf(pathname) ?? `unmatched_${Math.floor(status / 100)}xx`, (performance.now() - started) / 1000)
+      }
+      return yield* app.pipe(
+        Effect.tap((response) => record(response.status)),
+        // A failure is turned into a response further out; its status is the one that response will have.
+        Effect.tapErrorCause((cause) => Effect.flatMap(HttpServerError.causeResponse(cause), ([response]) => record(response.status)))
+      )
+    }))
+)

@@ -1,0 +1,19 @@
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+
+/**
+ * Cheap counts for /metrics that the repositories do not offer. SQL only: /metrics is served over
+ * the SQL repositories, so no in-memory twin is needed.
+ */
+export class OpsQueries extends Effect.Service<OpsQueries>()("Sendtrail/OpsQueries", {
+  effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
+    return {
+      /** Dead letters not yet replayed (the partial index dead_letters_open covers them). */
+      openDeadLetters: Effect.fn("OpsQueries.openDeadLetters")(function* () {
+        const rows = yield* sql<{ n: number | string }>`SELECT count(*) AS n FROM dead_letters WHERE replayed_at IS NULL`
+        return Number(rows[0]?.n ?? 0)
+      }, Effect.orDie)
+    } as const
+  })
+}) {}
