@@ -130,7 +130,17 @@ describe("webhooks and admin routes through the real server", () => {
 
   it("the OpenAPI document lists the webhook and admin routes", async () => {
     const document = (await fetch(`${service.baseUrl}/openapi.json`).then((r) => r.json())) as { paths: Record<string, unknown> }
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(["/health", "/connect/webhook/generic", "/admin/dead-letters", "/admin/dead-letters/{id}/replay", "/admin/sender-accounts", "/admin/sender-accounts/{id}/unflag", "/admin/inbox"]))
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining([
+      "/health", "/connect/webhook/generic", "/admin/dead-letters", "/admin/dead-letters/{id}/replay", "/admin/sender-accounts",
+      "/admin/sender-accounts/{id}/unflag", "/admin/inbox", "/admin/connections",
+      "/connect/webhook/sendgrid", "/connect/webhook/mailgun", "/connect/webhook/ses/{orgId}", "/api/ses-events",
+      "/connect/webhook/resend", "/connect/webhook/postmark", "/connect/webhook/twilio/status",
+      "/api/tracking/pixel.gif", "/api/tracking/click", "/api/tracking/unsubscribe", "/tracking/render", "/repository/create/analytics_event",
+      "/broadcast", "/broadcast/{id}", "/broadcast/{id}/deliveries", "/broadcast/{id}/push-results", "/broadcast/{id}/retry-list",
+      "/suppressions", "/suppressions/check", "/contacts/import", "/contacts/{id}",
+      "/broadcast/{id}/report", "/broadcast/{id}/report.csv", "/broadcast/activity", "/broadcast/activity/{messageId}",
+      "/broadcast/stats", "/broadcast/stats/summary", "/deliverability/health", "/events/stream", "/metrics"
+    ]))
   })
 })
 
