@@ -1,12 +1,12 @@
 import { HttpServer } from "@effect/platform"
 import { BunHttpServer } from "@effect/platform-bun"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Logger, LogLevel } from "effect"
 import { ContactActor } from "../../src/actors/ContactActor.js"
 import * as Server from "../../src/api/Server.js"
 import { makeIngest, RepositoriesSql, withBroadcasts } from "../../src/App.js"
 import type { VendorRequirements } from "../../src/providers/Registry.js"
-import { pgliteLayer } from "./databases.js"
 import { AppConfig } from "../../src/AppConfig.js"
+import { pgliteLayer } from "./databases.js"
 import { configProvider } from "./ingest.js"
 
 /** The base URL of the in-process server (it listens on a free port). */
@@ -17,12 +17,18 @@ export const baseUrl = Effect.map(HttpServer.HttpServer, (server) =>
  * The whole service in this process on a real port, over an in-memory PGlite, with the vendors'
  * network services swapped (no internet here): for HTTP tests that need a test double behind the API.
  */
-export const inProcessService = <E>(config: Record<string, string>, vendorServices: Layer.Layer<VendorRequirements, E>) =>
+export const inProcessService = <E>(
+  config: Record<string, string>,
+  vendorServices: Layer.Layer<VendorRequirements, E>,
+  contactActor: Layer.Layer<ContactActor, never, Layer.Layer.Context<typeof ContactActor.Default>> = ContactActor.Default
+) =>
   Server.serve(BunHttpServer.layer({ port: 0 })).pipe(
-    Layer.provideMerge(withBroadcasts(makeIngest(ContactActor.Default, vendorServices))),
+    Layer.provideMerge(withBroadcasts(makeIngest(contactActor, vendorServices))),
     Layer.provideMerge(RepositoriesSql),
     Layer.provideMerge(Layer.orDie(pgliteLayer)),
     Layer.provideMerge(AppConfig.Default),
     // Every layer reads its configuration (vendors' secrets too) from this map, not the environment.
-    Layer.provide(Layer.setConfigProvider(configProvider(config)))
+    Layer.provide(Layer.setConfigProvider(configProvider(config))),
+    // Refusals are logged as warnings by design; tests assert on the responses instead.
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
   )

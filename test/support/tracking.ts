@@ -1,17 +1,6 @@
 import { randomUUID } from "node:crypto"
-import { HttpApi, HttpApiBuilder } from "@effect/platform"
-import { BunHttpServer } from "@effect/platform-bun"
 import { DateTime, Effect, Layer, Logger, LogLevel, Option, TestClock, TestContext } from "effect"
 import { SignJWT } from "jose"
-import { ContactActor } from "../../src/actors/ContactActor.js"
-import { UniformDecodeErrors } from "../../src/api/ErrorShape.js"
-import { OrgAuthLive } from "../../src/api/OrgAuthHttp.js"
-import { TrackingApi } from "../../src/api/Tracking.js"
-import { TrackingLive } from "../../src/api/TrackingHttp.js"
-import { TrackingOrgApi } from "../../src/api/TrackingOrg.js"
-import { TrackingOrgLive } from "../../src/api/TrackingOrgHttp.js"
-import { makeIngest, RepositoriesSql } from "../../src/App.js"
-import { AppConfig } from "../../src/AppConfig.js"
 import type { Channel } from "../../src/domain/Event.js"
 import { Pipeline } from "../../src/ingest/Pipeline.js"
 import { MailgunTokens } from "../../src/providers/Mailgun.js"
@@ -22,9 +11,9 @@ import { DeliveryRepository } from "../../src/storage/DeliveryRepository.js"
 import { TrackingServices } from "../../src/tracking/Services.js"
 import type { TrackingClaims } from "../../src/tracking/Tokens.js"
 import { TrackingTokens } from "../../src/tracking/Tokens.js"
+import { baseUrl, inProcessService } from "./server.js"
 import { configProvider } from "./ingest.js"
-import { pgliteLayer } from "./databases.js"
-import { baseUrl } from "./server.js"
+import { AppConfig } from "../../src/AppConfig.js"
 
 export const publicBaseUrl = "https://track.example.com"
 export const trackingSecret = "tracking-key-current"
@@ -34,32 +23,15 @@ export const orgApiSecret = "org-api-secret-for-tracking"
 
 export const unique = (prefix: string) => `${prefix}${randomUUID().replaceAll("-", "").slice(0, 12)}`
 
-// The other groups are being built meanwhile and their handlers' services are not in App.ts yet, so
-// this serves the two tracking groups alone: same handlers, OrgAuth, error shape, ingest and storage
-// as the real server (test/support/server.ts). Once App.ts is complete, `inProcessService` can replace it.
-class TrackingOnly extends HttpApi.make("sendtrail").add(TrackingApi).add(TrackingOrgApi) {}
-
 /**
- * The tracking routes in-process on a free port over an in-memory PGlite, with TRACKING_SECRET
- * rotated ("current,previous") and an org API secret; tracking's services are exposed so tests can
- * sign tokens as the server would.
+ * The whole service in-process, with TRACKING_SECRET rotated ("current,previous") and an org API
+ * secret; tracking's services (the same instances the handlers use) are exposed so tests can sign
+ * tokens as the server would.
  */
 export const trackingService = (config: Record<string, string> = {}) =>
-  HttpApiBuilder.serve().pipe(
-    Layer.provide(UniformDecodeErrors),
-    Layer.provide(HttpApiBuilder.api(TrackingOnly).pipe(Layer.provide(Layer.mergeAll(TrackingLive, TrackingOrgLive)), Layer.provide(OrgAuthLive))),
-    Layer.provideMerge(BunHttpServer.layer({ port: 0 })),
-    Layer.provideMerge(TrackingServices),
-    Layer.provideMerge(makeIngest(ContactActor.Default, Layer.mergeAll(SnsClient.testLayer({}), MailgunTokens.Default))),
-    Layer.provideMerge(RepositoriesSql),
-    Layer.provideMerge(Layer.orDie(pgliteLayer)),
-    Layer.provideMerge(AppConfig.Default),
-    Layer.provide(Layer.setConfigProvider(configProvider({
-      PUBLIC_BASE_URL: publicBaseUrl, TRACKING_SECRET: `${trackingSecret},${previousTrackingSecret}`, JWT_SECRET: orgApiSecret, ...config
-    }))),
-    // Refused links are logged as warnings by design; the tests assert on the responses instead.
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
-  )
+  inProcessService({
+    PUBLIC_BASE_URL: publicBaseUrl, TRACKING_SECRET: `${trackingSecret},${previousTrackingSecret}`, JWT_SECRET: orgApiSecret, ...config
+  }, Layer.mergeAll(SnsClient.testLayer({}), MailgunTokens.Default)).pipe((service) => Layer.provideMerge(TrackingServices, service))
 
 /** A token signed with only the given secret, as a server configured with it would sign it (at `signedAt`, ms). */
 export const signWith = (secret: string, claims: TrackingClaims, options: { readonly ttlDays?: number; readonly signedAt?: number } = {}) =>
