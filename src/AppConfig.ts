@@ -60,6 +60,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       port: listenPort,
       dataDir: yield* Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./data")),
       databaseUrl: yield* databaseUrl,
+      /** Connections this instance may hold; several instances share one server's max_connections. */
+      databasePoolSize: yield* positiveInteger("DATABASE_POOL_SIZE", 40),
       logLevel: yield* logLevel,
       publicBaseUrl: Option.getOrElse(yield* publicBaseUrl, () => `http://localhost:${listenPort}`),
       defaultOrgId: yield* Config.nonEmptyString("DEFAULT_ORG_ID").pipe(Config.withDefault("default")),

@@ -4,7 +4,7 @@ import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effec
 import Pg from "pg"
 import * as path from "node:path"
 import { AppConfig } from "../AppConfig.js"
-import * as PGliteClient from "./PGliteClient.js"
+import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 
 export type DatabaseKind = "embedded" | "postgres"
 
@@ -14,8 +14,8 @@ export class DatabaseInfo extends Context.Tag("Sendtrail/DatabaseInfo")<Database
   readonly location: string
 }>() {}
 
-/** int8 as a JS number, like the embedded database: ids and counters stay far below 2^53. */
-const pgTypes = {
+/** int8 as a JS number: ids and counters stay far below 2^53. */
+export const pgTypes = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>
     oid === Pg.types.builtins.INT8 ? Number : Pg.types.getTypeParser(oid, format)) as typeof Pg.types.getTypeParser
 }
@@ -25,25 +25,30 @@ const describeUrl = (url: string): string => {
   return `${parsed.hostname}:${parsed.port || "5432"}${parsed.pathname}`
 }
 
-export const postgresLayer = (url: Redacted.Redacted) =>
+const clientOptions = { types: pgTypes, connectTimeout: Duration.seconds(10) }
+
+export const postgresLayer = (url: Redacted.Redacted, maxConnections: number) =>
   Layer.merge(
-    // The pipeline applies up to 32 contacts at once; the rest is left for acknowledging webhooks.
-    PgClient.layer({ url, types: pgTypes, connectTimeout: Duration.seconds(10), maxConnections: 40 }),
+    PgClient.layer({ url, maxConnections, ...clientOptions }),
     Layer.succeed(DatabaseInfo, { kind: "postgres", location: describeUrl(Redacted.value(url)) })
   )
 
-export const embeddedLayer = (dataDir: string | undefined) =>
-  Layer.merge(
-    PGliteClient.layer({ dataDir }),
-    Layer.succeed(DatabaseInfo, { kind: "embedded", location: dataDir === undefined ? "memory" : path.resolve(dataDir) })
+/** The PostgreSQL server the service runs itself on the cluster in `<dataDir>/postgres`, for the layer's life. */
+export const embeddedLayer = (dataDir: string, maxConnections: number) =>
+  Layer.unwrapScoped(
+    Effect.map(EmbeddedPostgres.start({ dataDir }), (server) =>
+      Layer.merge(
+        PgClient.layer({ url: EmbeddedPostgres.urlOf(server), maxConnections, ...clientOptions }),
+        Layer.succeed(DatabaseInfo, { kind: "embedded", location: path.join(path.resolve(dataDir), "postgres") })
+      ))
   )
 
-/** PostgreSQL when DATABASE_URL is set, otherwise the embedded database in DATA_DIR. */
+/** PostgreSQL at DATABASE_URL when set, otherwise the embedded server in DATA_DIR. */
 export const layer = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     Option.match(config.databaseUrl, {
-      onSome: postgresLayer,
-      onNone: () => embeddedLayer(path.join(config.dataDir, "pglite"))
+      onSome: (url) => postgresLayer(url, config.databasePoolSize),
+      onNone: () => embeddedLayer(config.dataDir, config.databasePoolSize)
     })
   )
 )

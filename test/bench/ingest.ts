@@ -33,12 +33,12 @@
 //   BENCH_PACED_RATES        single-event webhooks per second for the paced (open-loop) steps (default 25,100)
 //   BENCH_TIMEOUT_SECONDS    client timeout per request (default 30)
 //   BENCH_SCENARIOS          which of single,batch,paced,ceiling to run (default all four)
-import { PGlite } from "@electric-sql/pglite"
 import Pg from "pg"
 import { readdirSync, readFileSync, rmSync } from "node:fs"
 import { loadavg } from "node:os"
 import * as path from "node:path"
 import { sign } from "../../src/providers/Generic.js"
+import { withDataDir } from "../support/dataDir.js"
 import { freePort, startService, tempDataDir } from "../support/service.js"
 import type { RunningService } from "../support/service.js"
 
@@ -389,14 +389,8 @@ const withPostgres = async <A>(url: string, use: (client: Pg.Client) => Promise<
 const outcomeFromPostgres = (url: string) =>
   withPostgres(url, (client) => readOutcome(async <R>(sql: string) => (await client.query(sql)).rows as ReadonlyArray<R>))
 
-const outcomeFromEmbedded = async (dataDir: string) => {
-  const db = await PGlite.create({ dataDir: path.join(dataDir, "pglite") })
-  try {
-    return await readOutcome(async <R>(sql: string) => (await db.query<R>(sql)).rows)
-  } finally {
-    await db.close()
-  }
-}
+const outcomeFromEmbedded = (dataDir: string) =>
+  withDataDir(dataDir, (client) => readOutcome(async <R>(sql: string) => (await client.query(sql)).rows as ReadonlyArray<R>))
 
 /**
  * Waits until the backlog is applied or the time is up: polls GET /admin/inbox when the service has
@@ -547,7 +541,7 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsP
     const outcome = url === undefined ? await outcomeFromEmbedded(dataDir) : await outcomeFromPostgres(url)
     rmSync(dataDir, { recursive: true, force: true })
     console.log(`\n### ${scenario} (${eventsPerRequest} event${eventsPerRequest === 1 ? "" : "s"} per request), ` +
-      `${url === undefined ? "embedded PGlite" : "PostgreSQL"}, ${seconds} s per step\n`)
+      `${url === undefined ? "embedded PostgreSQL" : "PostgreSQL"}, ${seconds} s per step\n`)
     printSteps(results)
     console.log("")
     printOutcome(scenario, results, outcome)
@@ -632,7 +626,7 @@ const revision = () => {
   return `${git("rev-parse", "--short", "HEAD")}${changed > 0 ? ` with ${changed} changed file(s) under src/` : ""}`
 }
 console.log(`code: ${revision()}; load average before: ${load()}`)
-console.log(`ingest benchmark ${runId}: ${postgres === undefined ? "embedded PGlite" : `PostgreSQL ${postgres.host}`}, ` +
+console.log(`ingest benchmark ${runId}: ${postgres === undefined ? "embedded PostgreSQL" : `PostgreSQL ${postgres.host}`}, ` +
   `${seconds} s per step, single ${singleSteps.join("/")}, batch of ${batchSize} ${batchSteps.join("/")}, ` +
   `paced ${pacedRates.join("/")} events/s, drain <= ${drainSeconds} s`)
 if (scenarios.includes("single")) await runScenario("single", closed(singleSteps), 1)

@@ -2,7 +2,7 @@
 // time series over a year by day, the 30-day summary and the deliverability health check.
 //
 // Steps: a fresh database (PostgreSQL: CREATE DATABASE sendtrail_bench_reports_<id>, dropped after;
-// embedded: a new PGlite folder), the service started once so its migrations run, then stopped; the
+// embedded: a new data folder), the service started once so its migrations run, then stopped; the
 // data seeded in SQL with generate_series (deliveries, about five delivery_events each, rollup_daily
 // and rollup_broadcast computed from those rows, sender accounts); the service started again with
 // JWT_SECRET, and each endpoint timed one request at a time (keep-alive, 127.0.0.1 only) after a
@@ -16,12 +16,13 @@
 // (queued, sending, sent, deferred, delivered, opened, clicked, … depending on its status).
 //
 // Environment:
-//   BENCH_DATABASE_URL          PostgreSQL server URL (maintenance database); embedded PGlite without it
+//   BENCH_DATABASE_URL          PostgreSQL server URL (maintenance database); embedded PostgreSQL without it
 //   BENCH_SCALE                 fraction of 1,000,000 deliveries (default 1 on PostgreSQL, 0.02 embedded)
 //   BENCH_REQUESTS              timed requests per endpoint (default 200)
 //   BENCH_WARMUP                untimed requests per endpoint first (default 20)
 //   BENCH_SEED_TIMEOUT_SECONDS  longest a seeding statement may run (default 900)
-import { PGlite } from "@electric-sql/pglite"
+import { Effect, Exit, Redacted, Scope } from "effect"
+import * as EmbeddedPostgres from "../../src/storage/EmbeddedPostgres.js"
 import { SignJWT } from "jose"
 import Pg from "pg"
 import { spawnSync } from "node:child_process"
@@ -89,11 +90,15 @@ const openSession = async (url: string | undefined, dataDir: string): Promise<Se
       close: () => client.end()
     }
   }
-  const db = await PGlite.create({ dataDir: path.join(dataDir, "pglite") })
+  // The service is stopped: its folder's embedded server runs for this session only.
+  const scope = Effect.runSync(Scope.make())
+  const server = await Effect.runPromise(Scope.extend(EmbeddedPostgres.start({ dataDir }), scope))
+  const client = new Pg.Client({ connectionString: Redacted.value(EmbeddedPostgres.urlOf(server)) })
+  await client.connect()
   return {
-    exec: async (sql) => void (await db.exec(sql)),
-    query: async <R>(sql: string) => (await db.query<R>(sql)).rows,
-    close: () => db.close()
+    exec: async (sql) => void (await client.query(sql)),
+    query: async <R>(sql: string) => (await client.query(sql)).rows as ReadonlyArray<R>,
+    close: () => client.end().then(() => Effect.runPromise(Scope.close(scope, Exit.void)))
   }
 }
 
@@ -317,7 +322,7 @@ const revision = () => {
 }
 
 console.log(`code: ${revision()}; load average before: ${load()}; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`)
-console.log(`reports benchmark ${runId}: ${postgres === undefined ? "embedded PGlite" : `PostgreSQL ${postgres.host}/${dbName}`}, ` +
+console.log(`reports benchmark ${runId}: ${postgres === undefined ? "embedded PostgreSQL" : `PostgreSQL ${postgres.host}/${dbName}`}, ` +
   `${deliveries.toLocaleString("en-US")} deliveries (${perBroadcast.toLocaleString("en-US")} per broadcast), ` +
   `${warmup} warm-up + ${requests} timed requests per endpoint`)
 

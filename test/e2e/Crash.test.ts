@@ -1,7 +1,6 @@
-import { PGlite } from "@electric-sql/pglite"
 import { describe, expect, it } from "@effect/vitest"
-import * as path from "node:path"
-import { int8AsNumber } from "../../src/storage/PGliteClient.js"
+import type Pg from "pg"
+import { withDataDir } from "../support/dataDir.js"
 import { startService, tempDataDir } from "../support/service.js"
 import { adminKey, drained, postGeneric, secret } from "../support/webhooks.js"
 
@@ -22,7 +21,7 @@ const requests = Array.from({ length: 150 }, (_, r) =>
     }
   }))
 
-const one = async <A>(db: PGlite, query: string) => (await db.query<A>(query)).rows[0]!
+const one = async <A>(db: Pg.Client, query: string) => (await db.query(query)).rows[0] as A
 
 describe("a crash in the middle of a stream of webhooks", () => {
   it("loses no acknowledged event, applies each exactly once, and leaves nothing half-applied", { timeout: 120_000 }, async () => {
@@ -49,8 +48,7 @@ describe("a crash in the middle of a stream of webhooks", () => {
     await new Promise((r) => setTimeout(r, 500))
     expect(await second.stop()).toBe(0)
 
-    const db = await PGlite.create({ dataDir: path.join(dataDir, "pglite"), parsers: int8AsNumber })
-    try {
+    await withDataDir(dataDir, async (db) => {
       const applied = new Set((await db.query<{ id: string }>("SELECT provider_event_id AS id FROM delivery_events")).rows.map((r) => r.id))
       expect(acknowledged.filter((id) => !applied.has(id))).toEqual([])
       expect(await one(db, "SELECT count(*) AS n FROM delivery_events")).toEqual({ n: applied.size })
@@ -84,8 +82,6 @@ describe("a crash in the middle of a stream of webhooks", () => {
         FROM deliveries d GROUP BY d.sender_account_id`)
       expect(senders.rows.length).toBe(3)
       for (const sender of senders.rows) expect(sender.counted + sender.owed).toBe(sender.earned)
-    } finally {
-      await db.close()
-    }
+    })
   })
 })

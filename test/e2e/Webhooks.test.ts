@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import type { RunningService } from "../support/service.js"
 import { startService, tempDataDir } from "../support/service.js"
+import { freshDatabaseUrl } from "../support/databases.js"
 import { sign } from "../../src/providers/Generic.js"
 import { admin, adminKey, drained, postGeneric, secret } from "../support/webhooks.js"
 
@@ -11,7 +12,7 @@ const event = (id: string, type: string, extra: Record<string, unknown> = {}) =>
 describe("webhooks and admin routes through the real server", () => {
   let service: RunningService
   beforeAll(async () => {
-    service = await startService({ DATA_DIR: tempDataDir(), GENERIC_WEBHOOK_SECRET: secret, ADMIN_API_KEY: adminKey, SENDER_MIN_SAMPLE: "2", WEBHOOK_MAX_BODY_BYTES: "65536" })
+    service = await startService({ DATA_DIR: tempDataDir(), DATABASE_URL: await freshDatabaseUrl(), GENERIC_WEBHOOK_SECRET: secret, ADMIN_API_KEY: adminKey, SENDER_MIN_SAMPLE: "2", WEBHOOK_MAX_BODY_BYTES: "65536" })
   }, 60_000)
   afterAll(() => service?.stop())
 
@@ -146,7 +147,7 @@ describe("webhooks and admin routes through the real server", () => {
 
 describe("a service with no secrets configured", () => {
   it("refuses every webhook and every admin request instead of turning verification off", { timeout: 60_000 }, async () => {
-    const service = await startService({ DATA_DIR: tempDataDir() })
+    const service = await startService({ DATA_DIR: tempDataDir(), DATABASE_URL: await freshDatabaseUrl() })
     try {
       const webhook = await postGeneric(service.baseUrl, [event("d-1", "delivered")])
       expect(webhook.status).toBe(401)

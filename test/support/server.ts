@@ -6,7 +6,7 @@ import * as Server from "../../src/api/Server.js"
 import { makeIngest, RepositoriesSql, withBroadcasts } from "../../src/App.js"
 import type { VendorRequirements } from "../../src/providers/Registry.js"
 import { AppConfig } from "../../src/AppConfig.js"
-import { pgliteLayer } from "./databases.js"
+import { testDatabaseLayer } from "./databases.js"
 import { configProvider } from "./ingest.js"
 
 /** The base URL of the in-process server (it listens on a free port). */
@@ -14,7 +14,7 @@ export const baseUrl = Effect.map(HttpServer.HttpServer, (server) =>
   server.address._tag === "TcpAddress" ? `http://127.0.0.1:${server.address.port}` : "")
 
 /**
- * The whole service in this process on a real port, over an in-memory PGlite, with the vendors'
+ * The whole service in this process on a real port, over a fresh PostgreSQL database, with the vendors'
  * network services swapped (no internet here): for HTTP tests that need a test double behind the API.
  */
 export const inProcessService = <E>(
@@ -25,7 +25,7 @@ export const inProcessService = <E>(
   Server.serve(BunHttpServer.layer({ port: 0 })).pipe(
     Layer.provideMerge(withBroadcasts(makeIngest(contactActor, vendorServices))),
     Layer.provideMerge(RepositoriesSql),
-    Layer.provideMerge(Layer.orDie(pgliteLayer)),
+    Layer.provideMerge(testDatabaseLayer),
     Layer.provideMerge(AppConfig.Default),
     // Every layer reads its configuration (vendors' secrets too) from this map, not the environment.
     Layer.provide(Layer.setConfigProvider(configProvider(config))),

@@ -51,7 +51,7 @@ export const startService = async (env: Record<string, string>, timeoutMs = 30_0
   const port = env.PORT ?? String(await freePort())
   const child = spawn(process.execPath, ["run", "start"], {
     cwd: path.resolve(import.meta.dirname, "../.."),
-    env: { ...process.env, LOG_LEVEL: "Warning", ...env, PORT: port },
+    env: { ...process.env, LOG_LEVEL: "Warning", DATABASE_POOL_SIZE: "10", ...env, PORT: port },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: `bun run start` runs the service as a grandchild, and a crash test
     // must be able to kill both at once.
