@@ -62,6 +62,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       databaseUrl: yield* databaseUrl,
       /** Connections this instance may hold; several instances share one server's max_connections. */
       databasePoolSize: yield* positiveInteger("DATABASE_POOL_SIZE", 40),
+      /** Running as root, the embedded PostgreSQL server runs as this unprivileged user. */
+      embeddedPostgresUser: yield* Config.nonEmptyString("EMBEDDED_POSTGRES_USER").pipe(Config.withDefault("postgres")),
       logLevel: yield* logLevel,
       publicBaseUrl: Option.getOrElse(yield* publicBaseUrl, () => `http://localhost:${listenPort}`),
       defaultOrgId: yield* Config.nonEmptyString("DEFAULT_ORG_ID").pipe(Config.withDefault("default")),

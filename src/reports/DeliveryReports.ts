@@ -83,7 +83,7 @@ export const toReportEvent = (row: Pick<ReportEventRow, "type" | "occurred_at" |
 /**
  * A broadcast's delivery rows, keyset-paged on deliveries.id (index deliveries_report): a row inserted
  * while a client pages gets a higher id, so pages neither lose nor repeat rows. Read-only SQL over
- * tables the pipeline writes: no in-memory twin, tests run it on PGlite.
+ * tables the pipeline writes: no in-memory twin, tests run it on PostgreSQL.
  */
 export class DeliveryReports extends Effect.Service<DeliveryReports>()("Sendtrail/DeliveryReports", {
   effect: Effect.gen(function* () {

@@ -34,9 +34,9 @@ export const postgresLayer = (url: Redacted.Redacted, maxConnections: number) =>
   )
 
 /** The PostgreSQL server the service runs itself on the cluster in `<dataDir>/postgres`, for the layer's life. */
-export const embeddedLayer = (dataDir: string, maxConnections: number) =>
+export const embeddedLayer = (dataDir: string, maxConnections: number, runAsUser?: string) =>
   Layer.unwrapScoped(
-    Effect.map(EmbeddedPostgres.start({ dataDir }), (server) =>
+    Effect.map(EmbeddedPostgres.start({ dataDir, runAsUser }), (server) =>
       Layer.merge(
         PgClient.layer({ url: EmbeddedPostgres.urlOf(server), maxConnections, ...clientOptions }),
         Layer.succeed(DatabaseInfo, { kind: "embedded", location: path.join(path.resolve(dataDir), "postgres") })
@@ -48,7 +48,7 @@ export const layer = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     Option.match(config.databaseUrl, {
       onSome: (url) => postgresLayer(url, config.databasePoolSize),
-      onNone: () => embeddedLayer(config.dataDir, config.databasePoolSize)
+      onNone: () => embeddedLayer(config.dataDir, config.databasePoolSize, config.embeddedPostgresUser)
     })
   )
 )

@@ -24,6 +24,8 @@ export interface Connection {
 export interface Options {
   /** The service's data folder; the cluster lives in `<dataDir>/postgres`. */
   readonly dataDir: string
+  /** Running as root: the unprivileged user the server runs as (default `postgres`). */
+  readonly runAsUser?: string | undefined
   readonly maxConnections?: number
   readonly sharedBuffers?: string
   /** Extra `-c name=value` settings (tests turn fsync off on their throwaway server). */
@@ -254,7 +256,7 @@ export const start = (options: Options): Effect.Effect<Connection, EmbeddedPostg
       catch: (error) => fail(`data folder ${dataDir} cannot be created (${(error as Error).message}): set DATA_DIR to a folder this user can write`)
     })
     yield* ownDataDir(dataDir)
-    const runAs = yield* unprivilegedUser(process.env.EMBEDDED_POSTGRES_USER ?? "postgres")
+    const runAs = yield* unprivilegedUser(options.runAsUser ?? "postgres")
     // The server's user must be able to pass through the data folder to its cluster.
     if (runAs) fs.chmodSync(dataDir, fs.statSync(dataDir).mode | 0o011)
     const clusterDir = path.join(dataDir, "postgres")

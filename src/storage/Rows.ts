@@ -1,6 +1,6 @@
 import { DateTime, Option } from "effect"
 
-/** pg and PGlite both hand timestamptz back as Date; the domain speaks DateTime.Utc. */
+/** pg hands timestamptz back as Date; the domain speaks DateTime.Utc. */
 export const toDateTime = (value: Date): DateTime.Utc => DateTime.unsafeFromDate(value)
 export const toDateTimeOrNull = (value: Date | null): DateTime.Utc | null => value === null ? null : toDateTime(value)
 export const toDate = (value: DateTime.Utc): Date => DateTime.toDate(value)

@@ -51,8 +51,11 @@ export default async function setup(project: TestProject) {
   }
   const template = `sendtrail_template_${process.pid}_${Date.now().toString(36)}`
   await admin(url, (client) => client.query(`CREATE DATABASE ${template}`))
-  const migrate = ManagedRuntime.make(Layer.provideMerge(Migrations.layer, Database.postgresLayer(Redacted.make(withDatabase(url, template)), 2)))
-  await migrate.runPromise(Effect.void.pipe(Logger.withMinimumLogLevel(LogLevel.Warning))).finally(() => migrate.dispose())
+  const migrate = ManagedRuntime.make(Migrations.layer.pipe(
+    Layer.provide(Database.postgresLayer(Redacted.make(withDatabase(url, template)), 2)),
+    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  ))
+  await migrate.runPromise(Effect.void).finally(() => migrate.dispose())
   project.provide("testDatabase", { url, template })
 
   return async () => {

@@ -20,6 +20,8 @@ export const tempDataDir = () => mkdtempSync(path.join(tmpdir(), "sendtrail-e2e-
 
 export interface RunningService {
   readonly baseUrl: string
+  /** The `bun run start` process: the root of the service's process tree. */
+  readonly pid: number
   readonly output: () => string
   /** Sends the signal and resolves with the exit code once the process has gone. */
   readonly stop: (signal?: NodeJS.Signals) => Promise<number | null>
@@ -71,6 +73,7 @@ export const startService = async (env: Record<string, string>, timeoutMs = 30_0
   }
   return {
     baseUrl,
+    pid: child.pid!,
     output,
     stop: (signal = "SIGTERM") => {
       if (child.exitCode === null) child.kill(signal)
