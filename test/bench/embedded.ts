@@ -61,14 +61,19 @@ const processTree = (root: number): Array<number> => {
   return tree
 }
 
+/** PSS in MB of the tree, and of its postgres processes alone. */
 const pssMegabytes = (root: number) =>
   processTree(root).reduce((sum, pid) => {
     try {
-      return sum + Number(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8").match(/^Pss:\s+(\d+) kB/m)?.[1] ?? 0) / 1024
+      const pss = Number(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8").match(/^Pss:\s+(\d+) kB/m)?.[1] ?? 0) / 1024
+      const postgres = readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("postgres")
+      return { all: sum.all + pss, postgres: sum.postgres + (postgres ? pss : 0) }
     } catch {
       return sum
     }
-  }, 0)
+  }, { all: 0, postgres: 0 })
+
+const showPss = (pss: { all: number; postgres: number }) => `${pss.all.toFixed(0)} MB (postgres ${pss.postgres.toFixed(0)})`
 
 const admin = async (run: (client: Pg.Client) => Promise<unknown>) => {
   const client = new Pg.Client({ connectionString: url })
@@ -89,8 +94,8 @@ const measure = async (label: string, env: Record<string, string>) => {
   const loaded = pssMegabytes(service.pid)
   await service.stop()
   console.log(`${label.padEnd(9)} single ${single.perSecond.toFixed(0).padStart(6)}/s (p99 ${single.p99.toFixed(0)} ms)   ` +
-    `batch ${batch.perSecond.toFixed(0).padStart(7)} events/s (p99 ${batch.p99.toFixed(0)} ms)   PSS idle ${idle.toFixed(0)} MB, after ${loaded.toFixed(0)} MB`)
-  return { single: single.perSecond, batch: batch.perSecond, loaded }
+    `batch ${batch.perSecond.toFixed(0).padStart(7)} events/s (p99 ${batch.p99.toFixed(0)} ms)   PSS idle ${showPss(idle)}, after ${showPss(loaded)}`)
+  return { single: single.perSecond, batch: batch.perSecond, loaded: loaded.all }
 }
 
 console.log(`embedded vs server ${runId}: ${rounds} rounds, ${seconds} s per step, 32 connections of single events, 8 of 500-event batches`)
