@@ -1,5 +1,6 @@
-import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApiError, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect } from "effect"
+import { jsonTextProblem } from "../domain/JsonText.js"
 
 const summary = (error: HttpApiError.HttpApiDecodeError): string => {
   const issue = error.issues[0]
@@ -23,4 +24,21 @@ export const UniformDecodeErrors = HttpApiBuilder.middleware((app) =>
       return badRequest(`the body could not be read as the endpoint expects (JSON, form): ${failure.description ?? "malformed"}`)
     }
     return Effect.failCause(cause)
+  }))
+
+/** Routes that read their raw bytes themselves (signatures, imports) and check them there. */
+const readsRawBytes = (url: string) =>
+  url.startsWith("/connect/webhook/") || url.startsWith("/api/ses-events") || url.startsWith("/contacts/import")
+
+/**
+ * A JSON body nested past the limit, or holding text PostgreSQL cannot store, is refused with 400
+ * before the API parses it (the parser would overflow its stack; the database would refuse the row).
+ * The platform caches the text it reads here for the endpoint's own decoding.
+ */
+export const JsonBodyLimits = HttpApiBuilder.middleware((app) =>
+  Effect.gen(function* () {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    if (request.method === "GET" || !(request.headers["content-type"] ?? "").includes("json") || readsRawBytes(request.url)) return yield* app
+    const problem = jsonTextProblem(yield* Effect.orElseSucceed(request.text, () => ""))
+    return problem === undefined ? yield* app : yield* badRequest(problem)
   }))

@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
-import { UniformDecodeErrors } from "./ErrorShape.js"
+import { JsonBodyLimits, UniformDecodeErrors } from "./ErrorShape.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
 import { ContactsLive } from "./ContactsHttp.js"
 import { EventsLive } from "./EventsHttp.js"
@@ -32,6 +32,7 @@ export const serve = <E, R>(
 ) =>
   HttpApiBuilder.serve().pipe(
     Layer.provide(UniformDecodeErrors),
+    Layer.provide(JsonBodyLimits),
     Layer.provide(HttpTimingLive),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),

@@ -1,5 +1,6 @@
 import { parse } from "csv-parse/sync"
 import { Data, Effect, Either, ParseResult, Schema } from "effect"
+import { jsonTextProblem } from "../domain/JsonText.js"
 import type { NewContact } from "../storage/ContactRepository.js"
 import { checkEmail, checkPhone } from "./Addresses.js"
 
@@ -74,6 +75,8 @@ const jsonRow = (value: unknown): Either.Either<RowInput, string> => {
 /** A JSON array of `{ email?, phone?, whatsapp?, name?, attributes? }`. */
 export const parseJson = Effect.fn("ImportRows.parseJson")(function* (bytes: Uint8Array) {
   const text = yield* decodeUtf8(bytes)
+  const problem = jsonTextProblem(text)
+  if (problem !== undefined) return yield* new ImportRejected({ message: problem })
   const body = yield* Effect.try({
     try: (): unknown => JSON.parse(text),
     catch: (e) => new ImportRejected({ message: `the body is not JSON: ${e instanceof Error ? e.message : String(e)}` })

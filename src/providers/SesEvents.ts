@@ -1,5 +1,6 @@
 import type { DateTime } from "effect"
 import { Effect, Schema } from "effect"
+import { jsonTextProblem } from "../domain/JsonText.js"
 import type { EventDetails, EventType, NormalizedEvent } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
 import { isMachineUserAgent } from "../domain/Machine.js"
@@ -206,6 +207,8 @@ const tag = (tags: Mail["tags"], name: string): string | undefined => {
 /** The SES notification inside an SNS `Message`: one normalized event per recipient, keyed by the SNS MessageId. */
 export const decodeMessage = Effect.fn("Ses.decodeMessage")(function* (message: string, snsMessageId: string, orgId: string) {
   if (message.trim() === destinationTest) return []
+  const problem = jsonTextProblem(message)
+  if (problem !== undefined) return yield* new PayloadRejected({ path: "Message", message: `Message: ${problem}` })
   const json = yield* Effect.try({
     try: (): unknown => JSON.parse(message),
     catch: (error) =>

@@ -2,6 +2,7 @@ import { createHash, createHmac } from "node:crypto"
 import { Config, Effect, Option, Redacted, Schema } from "effect"
 import type { Channel, EventDetails, EventType, NormalizedEvent } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
+import { unstorableField, unstorableMessage } from "../domain/JsonText.js"
 import type { Correlation } from "./Fields.js"
 import { correlationOf, expecting, mandatory, NonBlank, oneOf, trimmed } from "./Fields.js"
 import type { Provider, WebhookRequest } from "./Webhook.js"
@@ -198,7 +199,10 @@ export const decode = Effect.fn("Twilio.decode")(function* (request: WebhookRequ
       message: "the body is JSON: Twilio status callbacks are application/x-www-form-urlencoded (Event Streams is not supported)"
     })
   }
-  const callback = yield* decodeCallback(fieldsOf(formParams(request.rawBody)))
+  const params = formParams(request.rawBody)
+  const unstorable = unstorableField([...params, ...queryOf(request.url)])
+  if (unstorable !== undefined) return yield* new PayloadRejected({ path: unstorable, message: `${unstorable}: ${unstorableMessage}` })
+  const callback = yield* decodeCallback(fieldsOf(params))
   const status = callback.MessageStatus
   const type = typeOfStatus[status]
   const prefixed = /^([a-z][a-z0-9-]*):(.*)$/is.exec(callback.To)

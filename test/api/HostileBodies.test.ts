@@ -1,0 +1,83 @@
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { createHmac } from "node:crypto"
+import { maxJsonDepth } from "../../src/domain/JsonText.js"
+import { broadcastsService, createBroadcast, orgToken } from "../support/broadcasts.js"
+import { configuredService, genericDefaultSecret, genericRequest, post, twilioDefaultToken, twilioRequest, unique } from "../support/providerRoutes.js"
+import { baseUrl } from "../support/server.js"
+
+const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
+const tooDeep = { error: "PayloadRejected", message: `the body nests deeper than ${maxJsonDepth} levels` }
+const signed = (text: string) => ({
+  body: text,
+  headers: { "content-type": "application/json", "x-webhook-signature": `sha256=${createHmac("sha256", genericDefaultSecret).update(text).digest("hex")}` }
+})
+const event = (fields: Record<string, unknown>) => ({
+  id: unique("evt-"), type: "delivered", timestamp: new Date().toISOString(), messageId: unique("m-"), recipient: "ada@example.com", ...fields
+})
+
+layer(configuredService, { excludeTestServices: true })("hostile webhook bodies", (it) => {
+  it.effect("a signed body nested past the limit is a 400 naming it, not a stack overflow", () =>
+    Effect.gen(function* () {
+      expect(yield* post("/connect/webhook/generic", signed(deep(200_000)))).toMatchObject({ status: 400, body: tooDeep })
+      expect(yield* post("/connect/webhook/generic", signed(`[${JSON.stringify(event({}))},${deep(maxJsonDepth)}]`)))
+        .toMatchObject({ status: 400, body: tooDeep })
+    }))
+
+  it.effect("unsigned deep bodies on the routes that parse before verifying (Mailgun, SNS) are refused naming the limit, not a 500", () =>
+    Effect.gen(function* () {
+      const body = { body: deep(200_000), headers: { "content-type": "application/json" } }
+      // Mailgun's and SNS's signatures live inside the JSON: a body that cannot be read has none to check.
+      expect(yield* post("/connect/webhook/mailgun", body)).toMatchObject({
+        status: 401, body: { error: "SignatureRejected", message: expect.stringMatching(/^missing-signature: .*nests deeper than 64 levels$/) }
+      })
+      expect(yield* post("/api/ses-events", { ...body, headers: { "content-type": "text/plain; charset=UTF-8", "x-amz-sns-message-type": "Notification" } }))
+        .toMatchObject({ status: 401, body: { error: "SignatureRejected", message: expect.stringMatching(/^malformed-envelope: .*nests deeper than 64 levels$/) } })
+    }))
+
+  it.effect("a NUL or lone surrogate escape in any string is a 400 naming the field, and nothing is acknowledged", () =>
+    Effect.gen(function* () {
+      for (const [fields, field] of [
+        [{ data: { reason: "550\u0000" } }, "[0].data.reason"],
+        [{ recipient: "ada\ud800@example.com" }, "[0].recipient"],
+        [{ id: "evt-\udfff" }, "[0].id"]
+      ] as const) {
+        const reply = yield* post("/connect/webhook/generic", genericRequest(genericDefaultSecret, [event(fields)]))
+        expect(reply).toMatchObject({ status: 400, body: { error: "PayloadRejected", message: expect.stringContaining(`${field}: text must not hold NUL`) } })
+      }
+    }))
+
+  it.effect("a signed Twilio form with a NUL in a field is a 400 naming the field", () =>
+    Effect.gen(function* () {
+      const params = { MessageSid: unique("SM"), MessageStatus: "undelivered", To: "+15558675310", ErrorCode: "30003", ErrorMessage: "gone\u0000" }
+      expect(yield* post("/connect/webhook/twilio/status", twilioRequest(twilioDefaultToken, "/connect/webhook/twilio/status", params)))
+        .toMatchObject({ status: 400, body: { error: "PayloadRejected", message: expect.stringMatching(/^ErrorMessage: text must not hold NUL/) } })
+    }))
+})
+
+layer(broadcastsService(), { excludeTestServices: true })("hostile org API bodies", (it) => {
+  const send = (org: string, path: string, text: string) =>
+    Effect.gen(function* () {
+      const base = yield* baseUrl
+      const token = yield* orgToken(org)
+      return yield* Effect.promise(async () => {
+        const response = await fetch(`${base}${path}`, {
+          method: "POST", body: text, headers: { authorization: `Bearer ${token}`, orgid: org, "content-type": "application/json" }
+        })
+        return { status: response.status, body: (await response.json()) as unknown }
+      })
+    })
+
+  it.effect("deep nesting, NUL and lone surrogates get a 400 naming the problem on every JSON route", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const broadcastId = yield* createBroadcast(org)
+      for (const path of ["/broadcast", `/broadcast/${broadcastId}/deliveries`, "/suppressions", "/suppressions/check", "/contacts/import"]) {
+        expect(yield* send(org, path, deep(100_000))).toMatchObject({ status: 400, body: { message: `the body nests deeper than ${maxJsonDepth} levels` } })
+        expect(yield* send(org, path, JSON.stringify({ name: "a\u0000", category: "marketing" })))
+          .toMatchObject({ status: 400, body: { message: "name: text must not hold NUL (\\u0000) or an unpaired UTF-16 surrogate" } })
+        expect(yield* send(org, path, JSON.stringify([{ email: "\ud800" }])))
+          .toMatchObject({ status: 400, body: { message: "[0].email: text must not hold NUL (\\u0000) or an unpaired UTF-16 surrogate" } })
+      }
+    }))
+})
