@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { DateTime, Duration, Either, ParseResult, Schema } from "effect"
 
 export const Channel = Schema.Literal("email", "sms", "whatsapp", "push")
 export type Channel = typeof Channel.Type
@@ -27,33 +27,42 @@ export type BounceKind = typeof BounceKind.Type
 export const Category = Schema.Literal("transactional", "marketing", "security")
 export type Category = typeof Category.Type
 
+/**
+ * Bounds decided at the ack (docs/webhooks.md, "Limits"): whatever is acknowledged fits the indexes
+ * and columns it is applied to. An id fits a btree entry many times over; an address fits RFC 5321.
+ */
+export const limits = { id: 255, address: 320, url: 8192, text: 4096, code: 64 } as const
+const Id = Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(limits.id))
+const OptionalId = Schema.optional(Schema.String.pipe(Schema.maxLength(limits.id)))
+const Text = Schema.String.pipe(Schema.maxLength(limits.text))
+
 export const EventDetails = Schema.Struct({
-  ip: Schema.optional(Schema.String),
-  userAgent: Schema.optional(Schema.String),
-  url: Schema.optional(Schema.String),
+  ip: Schema.optional(Schema.String.pipe(Schema.maxLength(limits.code))),
+  userAgent: Schema.optional(Text),
+  url: Schema.optional(Schema.String.pipe(Schema.maxLength(limits.url))),
   bounceKind: Schema.optional(BounceKind),
   machine: Schema.optional(Schema.Boolean),
-  reason: Schema.optional(Schema.String),
-  errorCode: Schema.optional(Schema.String),
+  reason: Schema.optional(Text),
+  errorCode: Schema.optional(Schema.String.pipe(Schema.maxLength(limits.code))),
   /** RFC 3463 enhanced status of a bounce ("5.1.1"); 5.7.x / 4.7.x are policy or reputation rejections. */
-  enhancedStatus: Schema.optional(Schema.String),
+  enhancedStatus: Schema.optional(Schema.String.pipe(Schema.maxLength(limits.code))),
   category: Schema.optional(Category)
 })
 export type EventDetails = typeof EventDetails.Type
 
 export const NormalizedEvent = Schema.Struct({
-  orgId: Schema.NonEmptyTrimmedString,
-  provider: Schema.NonEmptyTrimmedString,
-  providerEventId: Schema.NonEmptyTrimmedString,
-  providerEventName: Schema.optional(Schema.String),
-  providerMessageId: Schema.NonEmptyTrimmedString,
-  recipient: Schema.NonEmptyTrimmedString,
+  orgId: Id,
+  provider: Id,
+  providerEventId: Id,
+  providerEventName: OptionalId,
+  providerMessageId: Id,
+  recipient: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(limits.address)),
   channel: Channel,
   type: EventType,
   occurredAt: Schema.DateTimeUtc,
-  broadcastId: Schema.optional(Schema.String),
-  contactId: Schema.optional(Schema.String),
-  senderAccountId: Schema.optional(Schema.String),
+  broadcastId: OptionalId,
+  contactId: OptionalId,
+  senderAccountId: OptionalId,
   /** Set by tracking (pixel, click, unsubscribe): the delivery row is known, no lookup by message id. */
   deliveryId: Schema.optional(Schema.Number),
   details: EventDetails
@@ -68,4 +77,27 @@ export const eventKey = (event: Pick<NormalizedEvent, "provider" | "providerEven
 export const normalizeAddress = (channel: Channel, address: string): string => {
   const trimmed = address.trim()
   return channel === "email" ? trimmed.toLowerCase() : trimmed
+}
+
+/** Events claim times from 2000 until a week ahead of their receipt (clocks drift; year 10000 is a bug). */
+export const earliestOccurrence = DateTime.unsafeMake("2000-01-01T00:00:00Z")
+export const latestOccurrenceAhead = Duration.days(7)
+
+const validateEvent = Schema.validateEither(NormalizedEvent, { errors: "first" })
+
+/**
+ * What is wrong with an event a provider module built, before it is acknowledged: a field past its
+ * bound (named by path, like `details.reason`), or a time outside the accepted window.
+ */
+export const eventProblem = (event: NormalizedEvent, receivedAt: DateTime.Utc): string | undefined => {
+  const checked = validateEvent(event)
+  if (Either.isLeft(checked)) {
+    const issue = ParseResult.ArrayFormatter.formatErrorSync(checked.left)[0]
+    return issue === undefined ? checked.left.message : `${issue.path.join(".")}: ${issue.message}`
+  }
+  const latest = DateTime.addDuration(receivedAt, latestOccurrenceAhead)
+  if (DateTime.lessThan(event.occurredAt, earliestOccurrence) || DateTime.greaterThan(event.occurredAt, latest)) {
+    return `occurredAt: ${DateTime.formatIso(event.occurredAt)} is outside 2000-01-01 to 7 days after receipt`
+  }
+  return undefined
 }

@@ -18,7 +18,9 @@ export const DeadLetter = Schema.Struct({
   inboxId: Schema.NullOr(Schema.Number),
   stage: DeadLetterStage,
   error: Schema.String,
+  /** The refused body as text (invalid UTF-8 shown as U+FFFD), and byte for byte. */
   rawBody: Schema.NullOr(Schema.String),
+  rawBodyBase64: Schema.NullOr(Schema.String),
   headers: Schema.NullOr(Schema.Record({ key: Schema.String, value: Schema.String })),
   url: Schema.NullOr(Schema.String),
   event: Schema.NullOr(Schema.Unknown),
@@ -26,3 +28,9 @@ export const DeadLetter = Schema.Struct({
   replayedAt: Schema.NullOr(Schema.DateTimeUtc)
 })
 export type DeadLetter = typeof DeadLetter.Type
+
+/** How a dead letter shows a refused body: readable, and exact. */
+export const rawBodyFields = (bytes: Uint8Array | null) => ({
+  rawBody: bytes === null ? null : Buffer.from(bytes).toString("utf8"),
+  rawBodyBase64: bytes === null ? null : Buffer.from(bytes).toString("base64")
+})

@@ -67,6 +67,9 @@ export const jsonTextProblem = (text: string): string | undefined => {
   return path === undefined ? undefined : `${path}: ${unstorableMessage}`
 }
 
+/** Text made storable for diagnostics (an error message quoting a body): each offending unit becomes U+FFFD. */
+export const storable = (text: string): string => text.replace(new RegExp(unstorable.source, "g"), "\ufffd")
+
 /** The same check for values already decoded from a form or a query: the name of the first unstorable field. */
 export const unstorableField = (fields: Iterable<readonly [string, string]>): string | undefined => {
   for (const [key, value] of fields) if (unstorable.test(key) || unstorable.test(value)) return key

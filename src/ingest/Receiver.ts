@@ -3,7 +3,8 @@ import { AppConfig } from "../AppConfig.js"
 import type { Vendor, VendorRequirements, Verifier } from "../providers/Registry.js"
 import { vendors } from "../providers/Registry.js"
 import type { WebhookRequest } from "../providers/Webhook.js"
-import { SignatureRejected } from "../providers/Webhook.js"
+import { PayloadRejected, SignatureRejected } from "../providers/Webhook.js"
+import { eventProblem } from "../domain/Event.js"
 import { ConnectionRepository } from "../storage/ConnectionRepository.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { Inbox } from "./Inbox.js"
@@ -77,13 +78,21 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
       )
       const stored = Effect.gen(function* () {
         const events = yield* vendor.decode(request, orgId).pipe(
+          Effect.flatMap((events) => {
+            // Nothing acknowledged may fail later for a reason knowable now (docs/webhooks.md, "Limits").
+            for (const [i, event] of events.entries()) {
+              const problem = eventProblem(event, request.receivedAt)
+              if (problem !== undefined) return Effect.fail(new PayloadRejected({ path: "", message: `event ${i + 1}: ${problem}` }))
+            }
+            return Effect.succeed(events)
+          }),
           Effect.tapError((rejected) =>
             Effect.zipRight(
               stats.rejected(vendor.vendor, "undecodable"),
               Effect.flatMap(DateTime.now, (at) =>
                 deadLetters.add({
                   orgId, provider: vendor.vendor, inboxId: null, stage: "decode", error: rejected.message,
-                  rawBody: new TextDecoder().decode(request.rawBody), headers: definedHeaders(request.headers), url: request.url,
+                  rawBody: request.rawBody, headers: definedHeaders(request.headers), url: request.url,
                   event: null, at
                 }))
             ))

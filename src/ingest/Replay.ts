@@ -34,11 +34,11 @@ export class Replay extends Effect.Service<Replay>()("Sendtrail/Replay", {
         yield* inbox.wake
       } else {
         const vendor = findVendor(letter.provider)
-        if (Option.isNone(vendor) || letter.rawBody === null) {
+        if (Option.isNone(vendor) || letter.rawBodyBase64 === null) {
           return yield* new ReplayRefused({ reason: "still-invalid", message: `no decoder for provider ${letter.provider}` })
         }
         const request = {
-          rawBody: new TextEncoder().encode(letter.rawBody),
+          rawBody: Buffer.from(letter.rawBodyBase64, "base64"),
           headers: letter.headers ?? {},
           url: letter.url ?? "",
           receivedAt: letter.createdAt

@@ -2,6 +2,8 @@ import { SqlClient } from "@effect/sql"
 import type { DateTime } from "effect"
 import { Effect, Option } from "effect"
 import type { DeadLetter, DeadLetterStage } from "../domain/Ingest.js"
+import { rawBodyFields } from "../domain/Ingest.js"
+import { storable } from "../domain/JsonText.js"
 import { first, toDate, toDateTime, toDateTimeOrNull } from "./Rows.js"
 
 export interface NewDeadLetter {
@@ -10,7 +12,7 @@ export interface NewDeadLetter {
   readonly inboxId: number | null
   readonly stage: DeadLetterStage
   readonly error: string
-  readonly rawBody: string | null
+  readonly rawBody: Uint8Array | null
   readonly headers: Readonly<Record<string, string>> | null
   readonly url: string | null
   readonly event: unknown
@@ -24,7 +26,7 @@ interface DeadLetterRow {
   readonly inbox_id: number | null
   readonly stage: DeadLetterStage
   readonly error: string
-  readonly raw_body: string | null
+  readonly raw_body: Uint8Array | null
   readonly headers: Record<string, string> | null
   readonly url: string | null
   readonly event: unknown
@@ -39,7 +41,7 @@ const fromRow = (row: DeadLetterRow): DeadLetter => ({
   inboxId: row.inbox_id,
   stage: row.stage,
   error: row.error,
-  rawBody: row.raw_body,
+  ...rawBodyFields(row.raw_body),
   headers: row.headers,
   url: row.url,
   event: row.event ?? null,
@@ -55,8 +57,8 @@ export class DeadLetterRepository extends Effect.Service<DeadLetterRepository>()
     const add = Effect.fn("DeadLetterRepository.add")(function* (input: NewDeadLetter) {
       const rows = yield* sql<{ id: number }>`
         INSERT INTO dead_letters (org_id, provider, inbox_id, stage, error, raw_body, headers, url, event, created_at)
-        VALUES (${input.orgId}, ${input.provider}, ${input.inboxId}, ${input.stage}, ${input.error}, ${input.rawBody},
-          ${input.headers === null ? null : JSON.stringify(input.headers)}::jsonb, ${input.url},
+        VALUES (${input.orgId}, ${input.provider}, ${input.inboxId}, ${input.stage}, ${storable(input.error)}, ${input.rawBody === null ? null : Buffer.from(input.rawBody)},
+          ${input.headers === null ? null : storable(JSON.stringify(input.headers))}::jsonb, ${input.url === null ? null : storable(input.url)},
           ${input.event === null || input.event === undefined ? null : JSON.stringify(input.event)}::jsonb, ${toDate(input.at)})
         RETURNING id`
       return rows[0]!.id

@@ -1,10 +1,11 @@
 import { Migrator } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import schema from "./migrations/0001_schema.js"
+import hostileInput from "./migrations/0002_hostile_input.js"
 
 /** Static imports so a bundled or compiled service carries its migrations with it. */
 export const run = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_schema": schema }),
+  loader: Migrator.fromRecord({ "0001_schema": schema, "0002_hostile_input": hostileInput }),
   table: "sendtrail_migrations"
 })
 

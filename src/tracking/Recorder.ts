@@ -1,6 +1,7 @@
 import { Data, DateTime, Effect, Option } from "effect"
 import type { Delivery } from "../domain/Delivery.js"
 import type { Category, EventType, NormalizedEvent } from "../domain/Event.js"
+import { limits } from "../domain/Event.js"
 import { Inbox } from "../ingest/Inbox.js"
 import { DeliveryRepository } from "../storage/DeliveryRepository.js"
 import type { TrackingClaims } from "./Tokens.js"
@@ -50,8 +51,9 @@ export const trackingEvent = (delivery: Delivery, tracked: Tracked, at: DateTime
   ...optional("contactId", delivery.contactId),
   ...optional("senderAccountId", delivery.senderAccountId),
   details: {
-    ...optional("ip", tracked.client.ip),
-    ...optional("userAgent", tracked.client.userAgent),
+    ...optional("ip", tracked.client.ip?.slice(0, limits.code)),
+    // A recipient's client sends what it likes: kept within the event's bounds, never refused.
+    ...optional("userAgent", tracked.client.userAgent?.slice(0, limits.text)),
     ...optional("url", tracked.url),
     ...optional("machine", tracked.machine),
     ...optional("category", tracked.category)

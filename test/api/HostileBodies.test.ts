@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { createHmac } from "node:crypto"
 import { maxJsonDepth } from "../../src/domain/JsonText.js"
 import { broadcastsService, createBroadcast, orgToken } from "../support/broadcasts.js"
-import { configuredService, genericDefaultSecret, genericRequest, post, twilioDefaultToken, twilioRequest, unique } from "../support/providerRoutes.js"
+import { adminKey, configuredService, genericDefaultSecret, genericRequest, post, twilioDefaultToken, twilioRequest, unique } from "../support/providerRoutes.js"
 import { baseUrl } from "../support/server.js"
 
 const deep = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`
@@ -45,6 +45,31 @@ layer(configuredService, { excludeTestServices: true })("hostile webhook bodies"
         const reply = yield* post("/connect/webhook/generic", genericRequest(genericDefaultSecret, [event(fields)]))
         expect(reply).toMatchObject({ status: 400, body: { error: "PayloadRejected", message: expect.stringContaining(`${field}: text must not hold NUL`) } })
       }
+    }))
+
+  it.effect("fields past their bounds and times outside the window are a 400 naming them, before anything is acknowledged", () =>
+    Effect.gen(function* () {
+      for (const [fields, expected] of [
+        [{ id: "e".repeat(250_000) }, /^event 1: providerEventId: Expected a string at most 255 character/],
+        [{ messageId: "m".repeat(70_000) }, /^event 1: providerMessageId: Expected a string at most 255/],
+        [{ recipient: `${"r".repeat(400)}@example.com` }, /^event 1: recipient: Expected a string at most 320/],
+        [{ senderAccountId: "s".repeat(300) }, /^event 1: senderAccountId: Expected a string at most 255/],
+        [{ type: "bounced", data: { reason: "x".repeat(5000) } }, /^event 1: details\.reason: Expected a string at most 4096/],
+        [{ timestamp: 253_402_300_800_000 }, /^event 1: occurredAt: \+010000-01-01T00:00:00.000Z is outside 2000-01-01 to 7 days after receipt$/],
+        [{ timestamp: new Date(Date.now() + 30 * 86_400_000).toISOString() }, /^event 1: occurredAt: .* is outside 2000-01-01 to 7 days after receipt$/]
+      ] as const) {
+        const reply = yield* post("/connect/webhook/generic", genericRequest(genericDefaultSecret, [event(fields)]))
+        expect(reply).toMatchObject({ status: 400, body: { error: "PayloadRejected", message: expect.stringMatching(expected) } })
+      }
+    }))
+
+  it.effect("a signed body with raw NUL bytes is a 400 and is kept in dead letters byte for byte", () =>
+    Effect.gen(function* () {
+      const text = `[{"id":"${unique("nul-")}"\u0000\u0000]`
+      expect(yield* post("/connect/webhook/generic", signed(text))).toMatchObject({ status: 400, body: { error: "PayloadRejected", message: expect.stringMatching(/^the body is not JSON/) } })
+      const letters = yield* Effect.flatMap(baseUrl, (base) => Effect.promise(() =>
+        fetch(`${base}/admin/dead-letters?limit=1000`, { headers: { authorization: `Bearer ${adminKey}` } }).then((r) => r.json() as Promise<{ items: Array<{ rawBodyBase64: string | null }> }>)))
+      expect(letters.items.map((l) => l.rawBodyBase64)).toContain(Buffer.from(text).toString("base64"))
     }))
 
   it.effect("a signed Twilio form with a NUL in a field is a 400 naming the field", () =>

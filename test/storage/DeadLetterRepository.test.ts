@@ -13,12 +13,13 @@ const backends = [
 
 for (const backend of backends) {
   layer(backend.layer)(`DeadLetterRepository (${backend.name})`, (it) => {
-    it.effect("keeps the raw body or the event with the error, lists newest first, and is replayed once", () =>
+    it.effect("keeps the raw body byte for byte (NUL and invalid UTF-8 too) or the event with the error, lists newest first, and is replayed once", () =>
       Effect.gen(function* () {
         const letters = yield* DeadLetterRepository
+        const body = Uint8Array.from([...Buffer.from('{"type":"nope"}'), 0x00, 0xff])
         const decode = yield* letters.add({
           orgId: "org-dl", provider: "generic", inboxId: null, stage: "decode",
-          error: "type: expected one of …", rawBody: '{"type":"nope"}', headers: { "svix-id": "msg_1" }, url: "https://x/connect/webhook/resend", event: null, at
+          error: "type: expected one of …", rawBody: body, headers: { "svix-id": "msg_1" }, url: "https://x/connect/webhook/resend", event: null, at
         })
         const apply = yield* letters.add({
           orgId: "org-dl", provider: "generic", inboxId: null, stage: "apply",
@@ -27,7 +28,7 @@ for (const backend of backends) {
         const listed = yield* letters.list({ limit: 10, includeReplayed: false })
         expect(listed.map((l) => l.id).slice(0, 2)).toEqual([apply, decode])
         const found = Option.getOrThrow(yield* letters.findById(decode))
-        expect(found).toMatchObject({ stage: "decode", rawBody: '{"type":"nope"}', headers: { "svix-id": "msg_1" }, url: "https://x/connect/webhook/resend", event: null, replayedAt: null })
+        expect(found).toMatchObject({ stage: "decode", rawBody: '{"type":"nope"}\u0000\ufffd', rawBodyBase64: Buffer.from(body).toString("base64"), headers: { "svix-id": "msg_1" }, url: "https://x/connect/webhook/resend", event: null, replayedAt: null })
         expect(Option.getOrThrow(yield* letters.findById(apply)).event).toEqual({ providerEventId: "e-1" })
         expect(yield* letters.markReplayed(apply, at)).toBe(true)
         expect(yield* letters.markReplayed(apply, at)).toBe(false)

@@ -1,5 +1,6 @@
 import { Effect, Layer, Option, Ref } from "effect"
 import type { DeadLetter } from "../../domain/Ingest.js"
+import { rawBodyFields } from "../../domain/Ingest.js"
 import { DeadLetterRepository } from "../DeadLetterRepository.js"
 
 export const layer = Layer.effect(
@@ -16,7 +17,7 @@ export const layer = Layer.effect(
             inboxId: input.inboxId,
             stage: input.stage,
             error: input.error,
-            rawBody: input.rawBody,
+            ...rawBodyFields(input.rawBody),
             headers: input.headers,
             url: input.url,
             event: input.event ?? null,
