@@ -8,7 +8,6 @@ export const HealthStatus = Schema.Struct({
   uptimeSeconds: Schema.Number,
   database: Schema.Struct({
     kind: Schema.Literal("embedded", "postgres"),
-    location: Schema.String,
     state: Schema.Literal("up"),
     latencyMs: Schema.Number
   })

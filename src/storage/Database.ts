@@ -8,10 +8,9 @@ import * as EmbeddedPostgres from "./EmbeddedPostgres.js"
 
 export type DatabaseKind = "embedded" | "postgres"
 
-/** Which database the service runs on, for /health and the logs (never the credentials). */
+/** Which kind of database the service runs on, for /health (never where it is: that goes to the log). */
 export class DatabaseInfo extends Context.Tag("Sendtrail/DatabaseInfo")<DatabaseInfo, {
   readonly kind: DatabaseKind
-  readonly location: string
 }>() {}
 
 /** int8 as a JS number: ids and counters stay far below 2^53. */
@@ -28,27 +27,23 @@ const describeUrl = (url: string): string => {
 const clientOptions = { types: pgTypes, connectTimeout: Duration.seconds(10) }
 
 export const postgresLayer = (url: Redacted.Redacted, maxConnections: number) =>
-  Layer.merge(
-    PgClient.layer({ url, maxConnections, ...clientOptions }),
-    Layer.succeed(DatabaseInfo, { kind: "postgres", location: describeUrl(Redacted.value(url)) })
-  )
+  Layer.merge(PgClient.layer({ url, maxConnections, ...clientOptions }), Layer.succeed(DatabaseInfo, { kind: "postgres" }))
 
 /** The PostgreSQL server the service runs itself on the cluster in `<dataDir>/postgres`, for the layer's life. */
 export const embeddedLayer = (dataDir: string, maxConnections: number, runAsUser?: string) =>
   Layer.unwrapScoped(
     Effect.map(EmbeddedPostgres.start({ dataDir, runAsUser }), (server) =>
-      Layer.merge(
-        PgClient.layer({ url: EmbeddedPostgres.urlOf(server), maxConnections, ...clientOptions }),
-        Layer.succeed(DatabaseInfo, { kind: "embedded", location: path.join(path.resolve(dataDir), "postgres") })
-      ))
+      Layer.merge(PgClient.layer({ url: EmbeddedPostgres.urlOf(server), maxConnections, ...clientOptions }), Layer.succeed(DatabaseInfo, { kind: "embedded" })))
   )
 
 /** PostgreSQL at DATABASE_URL when set, otherwise the embedded server in DATA_DIR. */
 export const layer = Layer.unwrapEffect(
   Effect.map(AppConfig, (config) =>
     Option.match(config.databaseUrl, {
-      onSome: (url) => postgresLayer(url, config.databasePoolSize),
-      onNone: () => embeddedLayer(config.dataDir, config.databasePoolSize, config.embeddedPostgresUser)
+      onSome: (url) => Layer.tap(postgresLayer(url, config.databasePoolSize), () =>
+        Effect.logInfo(`PostgreSQL at ${describeUrl(Redacted.value(url))}`)),
+      onNone: () => Layer.tap(embeddedLayer(config.dataDir, config.databasePoolSize, config.embeddedPostgresUser), () =>
+        Effect.logInfo(`embedded PostgreSQL in ${path.join(path.resolve(config.dataDir), "postgres")}`))
     })
   )
 )

