@@ -9,7 +9,6 @@ import { Inbox } from "./ingest/Inbox.js"
 import { Pipeline } from "./ingest/Pipeline.js"
 import { Receiver } from "./ingest/Receiver.js"
 import type { VendorRequirements } from "./providers/Registry.js"
-import { MailgunTokens } from "./providers/Mailgun.js"
 import { SnsClient } from "./providers/SnsClient.js"
 import { Replay } from "./ingest/Replay.js"
 import { WebhookStats } from "./ingest/WebhookStats.js"
@@ -35,6 +34,7 @@ import * as MemorySuppressions from "./storage/memory/SuppressionRepository.js"
 import { RollupRepository } from "./storage/RollupRepository.js"
 import { SenderAccountRepository } from "./storage/SenderAccountRepository.js"
 import { SuppressionRepository } from "./storage/SuppressionRepository.js"
+import { mailgunTokensSql } from "./storage/SeenNonces.js"
 import * as Transactor from "./storage/Transactor.js"
 
 /** Every repository over the one SqlClient. */
@@ -67,8 +67,8 @@ export const RepositoriesInMemory = Layer.mergeAll(
   Transactor.inMemory
 )
 
-/** What verifying providers' webhooks needs: the SNS certificate fetcher, Mailgun's seen tokens. */
-export const VendorServices = Layer.mergeAll(SnsClient.Default, MailgunTokens.Default)
+/** What verifying providers' webhooks needs: the SNS certificate fetcher, Mailgun's seen tokens (in SQL). */
+export const VendorServices = Layer.mergeAll(SnsClient.Default, mailgunTokensSql)
 
 /**
  * Inbox, actors, pipeline, receiver and replay over whichever repositories are provided; tests may

@@ -24,8 +24,9 @@ export const envSecrets: Config.Config<Option.Option<Secrets>> = Config.redacted
 
 /**
  * Tokens of accepted signatures, each kept as long as a replay of it could still pass the timestamp
- * check (twice the window after receipt, the timestamp being at most one window old then). Memory is
- * per instance: behind a load balancer, each instance could accept one replay of a token.
+ * check (twice the window after receipt, the timestamp being at most one window old then). This
+ * default keeps them in memory (unit tests); the service uses `storage/SeenNonces.ts`, shared by
+ * every instance and kept across restarts.
  */
 export class MailgunTokens extends Effect.Service<MailgunTokens>()("Sendtrail/MailgunTokens", {
   sync: () => {
@@ -112,6 +113,7 @@ export const verify = Effect.fn("Mailgun.verify")(function* (secrets: Secrets | 
       `signature.timestamp is ${Math.round(skew / 1000)} s away from now, more than ${Duration.format(replayWindow)}`
     )
   }
+  if (accepted.token.length > 255) return yield* reject("malformed-token", "signature.token is longer than 255 characters")
   const tokens = yield* MailgunTokens
   if (!(yield* tokens.remember(accepted.token, request.receivedAt))) {
     return yield* reject("replayed-token", "signature.token was accepted before: a webhook is honoured once")

@@ -1,6 +1,8 @@
 import { ConfigProvider, Layer } from "effect"
-import type { ContactActor } from "../../src/actors/ContactActor.js"
-import { Ingest, makeIngest, RepositoriesInMemory, RepositoriesSql, VendorServices } from "../../src/App.js"
+import { ContactActor } from "../../src/actors/ContactActor.js"
+import { Ingest, makeIngest, RepositoriesInMemory, RepositoriesSql } from "../../src/App.js"
+import { MailgunTokens } from "../../src/providers/Mailgun.js"
+import { SnsClient } from "../../src/providers/SnsClient.js"
 import { AppConfig } from "../../src/AppConfig.js"
 import type { Backend } from "./databases.js"
 
@@ -12,7 +14,7 @@ export const testConfig = (overrides: Record<string, string> = {}) =>
 
 /** Inbox, actors and pipeline over in-memory repositories: the unit-test world. */
 export const ingestInMemory = (config: Record<string, string> = {}, contactActor: Layer.Layer<ContactActor, never, never> | undefined = undefined) =>
-  (contactActor === undefined ? Ingest : makeIngest(contactActor, VendorServices)).pipe(Layer.provideMerge(RepositoriesInMemory), Layer.provideMerge(testConfig(config)))
+  makeIngest(contactActor ?? ContactActor.Default, Layer.mergeAll(SnsClient.Default, MailgunTokens.Default)).pipe(Layer.provideMerge(RepositoriesInMemory), Layer.provideMerge(testConfig(config)))
 
 /** The same over SQL repositories on a test database. */
 export const ingestSql = (backend: Backend, config: Record<string, string> = {}) =>
