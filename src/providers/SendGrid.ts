@@ -10,8 +10,15 @@ export const vendor = "sendgrid"
 
 export const envVar = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 
-/** SendGrid documents no freshness window for its signature timestamp: this one is ours. */
-export const replayWindow = Duration.minutes(10)
+/**
+ * SendGrid documents no freshness window for its signature timestamp, and retries a failed POST for
+ * up to 72 hours; whether a retry is signed anew is not documented either. A tight window could refuse
+ * a retry and lose its events, while a replayed signed body can only repeat events whose ids the inbox
+ * already holds (a duplicate changes nothing). So a timestamp may be up to 73 hours old, and at most
+ * `clockSkew` ahead.
+ */
+export const replayWindow = Duration.hours(73)
+export const clockSkew = Duration.minutes(10)
 
 export const signatureHeader = "x-twilio-email-event-webhook-signature"
 export const timestampHeader = "x-twilio-email-event-webhook-timestamp"
@@ -58,7 +65,7 @@ const ecdsaMatches = (key: KeyObject, signed: Uint8Array, signature: Uint8Array)
 /**
  * Checks the ECDSA P-256 / SHA-256 signature SendGrid puts in `X-Twilio-Email-Event-Webhook-Signature`
  * (base64 DER) over the `X-Twilio-Email-Event-Webhook-Timestamp` header followed by the raw body, and
- * that the timestamp lies within `replayWindow` of the time the request was received.
+ * that the timestamp lies from `replayWindow` before to `clockSkew` after the time the request was received.
  */
 export const verify = Effect.fn("SendGrid.verify")(function* (secrets: Secrets | undefined, request: WebhookRequest) {
   if (secrets === undefined) {
@@ -81,11 +88,12 @@ export const verify = Effect.fn("SendGrid.verify")(function* (secrets: Secrets |
   if (!/^\d{1,12}$/.test(timestamp)) {
     return yield* reject("malformed-timestamp", `the ${timestampHeader} header is not UNIX seconds`)
   }
-  const skew = Math.abs(Number(timestamp) * 1000 - DateTime.toEpochMillis(request.receivedAt))
-  if (skew > Duration.toMillis(replayWindow)) {
+  const age = DateTime.toEpochMillis(request.receivedAt) - Number(timestamp) * 1000
+  if (age > Duration.toMillis(replayWindow) || -age > Duration.toMillis(clockSkew)) {
     return yield* reject(
       "timestamp-out-of-window",
-      `the ${timestampHeader} header is ${Math.round(skew / 1000)} s away from now, more than ${Duration.format(replayWindow)}`
+      `the ${timestampHeader} header is ${Math.round(Math.abs(age) / 1000)} s ${age > 0 ? "old" : "ahead"}: ` +
+        `accepted are ${Duration.format(replayWindow)} old (SendGrid's retries) to ${Duration.format(clockSkew)} ahead`
     )
   }
   const signed = Buffer.concat([Buffer.from(timestamp, "utf8"), request.rawBody])

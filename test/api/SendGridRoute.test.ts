@@ -47,7 +47,7 @@ layer(configuredService, { excludeTestServices: true })("SendGrid webhooks throu
       expect(yield* post("/connect/webhook/sendgrid", unsigned)).toEqual({ status: 401, body: refusal("SignatureRejected", "missing-signature") })
       const stranger = sendgridRequest(sendgridOther, [bounce(messageId, "ada@example.com")])
       expect(yield* post("/connect/webhook/sendgrid", stranger)).toEqual({ status: 401, body: refusal("SignatureRejected", "signature-mismatch") })
-      const old = sendgridRequest(sendgridDefault, [bounce(messageId, "ada@example.com")], nowSeconds() - 3600)
+      const old = sendgridRequest(sendgridDefault, [bounce(messageId, "ada@example.com")], nowSeconds() - 74 * 3600)
       expect(yield* post("/connect/webhook/sendgrid", old)).toEqual({ status: 401, body: refusal("SignatureRejected", "timestamp-out-of-window") })
       const row = yield* appliedDelivery({ orgId: "default", provider: "sendgrid", providerMessageId: messageId, recipient: "ada@example.com" })
       expect(Option.isNone(row)).toBe(true)
