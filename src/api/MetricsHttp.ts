@@ -1,5 +1,5 @@
 import { HttpApi, HttpApiBuilder, HttpServerError, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Array as Arr, DateTime, Effect, Layer, Option, Redacted } from "effect"
+import { Array as Arr, Cause, DateTime, Effect, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { ContactActor } from "../actors/ContactActor.js"
 import { SenderActor } from "../actors/SenderActor.js"
@@ -80,7 +80,9 @@ export const MetricsLive = HttpApiBuilder.group(Api, "metrics", (handlers) =>
         sample("sendtrail_flagged_sender_accounts", [], flagged),
         ...header("sendtrail_http_request_duration_seconds", "histogram", "HTTP request duration by method and route (path template, or the status class when no route matched)."),
         ...snapshot.http.flatMap((entry) =>
-          histogramLines("sendtrail_http_request_duration_seconds", [["method", entry.method], ["route", entry.route]], entry.histogram))
+          histogramLines("sendtrail_http_request_duration_seconds", [["method", entry.method], ["route", entry.route]], entry.histogram)),
+        ...header("sendtrail_http_server_errors_total", "counter", "5xx answers by route and cause (the failure's tag or type, or the status a handler chose)."),
+        ...snapshot.serverErrors.map((e) => sample("sendtrail_http_server_errors_total", [["route", e.route], ["cause", e.cause]], e.count))
       ]
       return HttpServerResponse.text(lines.join("\n") + "\n", { contentType: prometheusContentType })
     })
@@ -110,20 +112,36 @@ export const routeOf = (pathname: string): string | undefined => {
     t.segments.length === segments.length && t.segments.every((s, i) => s.startsWith(":") ? segments[i] !== "" : s === segments[i]))?.path
 }
 
-/** Times every request into `sendtrail_http_request_duration_seconds`. */
+/** What a 5xx came from: the failure's tag or type (a defect's `RangeError`, say), else the status chosen. */
+const causeLabel = (cause: Cause.Cause<unknown> | undefined, status: number): string => {
+  if (cause === undefined) return `status_${status}`
+  if (Cause.isInterruptedOnly(cause)) return "interrupted"
+  const failure = Cause.squash(cause)
+  if (typeof failure === "object" && failure !== null) {
+    if ("_tag" in failure && typeof failure._tag === "string") return failure._tag
+    return failure.constructor.name
+  }
+  return typeof failure
+}
+
+/** Times every request into `sendtrail_http_request_duration_seconds`, and counts 5xx answers by cause. */
 export const HttpTimingLive = HttpApiBuilder.middleware(
   Effect.map(OpsMetrics, (ops) => (app) =>
     Effect.gen(function* () {
       const request = yield* HttpServerRequest.HttpServerRequest
       const started = performance.now()
-      const record = (status: number) => {
+      const record = (status: number, cause?: Cause.Cause<unknown>) => {
         const pathname = new URL(request.url, "http://localhost").pathname
-        return ops.httpRequest(request.method, routeOf(pathname) ?? `unmatched_${Math.floor(status / 100)}xx`, (performance.now() - started) / 1000)
+        const route = routeOf(pathname) ?? `unmatched_${Math.floor(status / 100)}xx`
+        return Effect.zipRight(
+          ops.httpRequest(request.method, route, (performance.now() - started) / 1000),
+          status >= 500 ? ops.serverError(route, causeLabel(cause, status)) : Effect.void
+        )
       }
       return yield* app.pipe(
         Effect.tap((response) => record(response.status)),
         // A failure is turned into a response further out; its status is the one that response will have.
-        Effect.tapErrorCause((cause) => Effect.flatMap(HttpServerError.causeResponse(cause), ([response]) => record(response.status)))
+        Effect.tapErrorCause((cause) => Effect.flatMap(HttpServerError.causeResponse(cause), ([response]) => record(response.status, cause)))
       )
     }))
 )

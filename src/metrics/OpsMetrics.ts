@@ -33,6 +33,8 @@ export class OpsMetrics extends Effect.Service<OpsMetrics>()("Sendtrail/OpsMetri
     const lag = makeHistogram(lagBuckets)
     /** `method route` → histogram; routes are path templates or a status class, so the set stays small. */
     const http = new Map<string, { readonly method: string; readonly route: string; readonly histogram: Histogram }>()
+    /** `route cause` → 5xx answers: every one is a provider's retry, so each deserves a look. */
+    const serverErrors = new Map<string, { readonly route: string; readonly cause: string; count: number }>()
     return {
       /** Inbox rows applied by the pipeline, with the seconds each waited since it was received. */
       applied: (lagSeconds: ReadonlyArray<number>) =>
@@ -47,7 +49,15 @@ export class OpsMetrics extends Effect.Service<OpsMetrics>()("Sendtrail/OpsMetri
           http.set(key, entry)
           observe(entry.histogram, Math.max(0, seconds))
         }),
+      serverError: (route: string, cause: string) =>
+        Effect.sync(() => {
+          const key = `${route} ${cause}`
+          const entry = serverErrors.get(key) ?? { route, cause, count: 0 }
+          entry.count++
+          serverErrors.set(key, entry)
+        }),
       snapshot: Effect.sync(() => ({
+        serverErrors: [...serverErrors.values()].map((e) => ({ ...e })),
         eventsIngested,
         lag: { ...lag, counts: [...lag.counts] },
         http: [...http.values()].map((e) => ({ method: e.method, route: e.route, histogram: { ...e.histogram, counts: [...e.histogram.counts] } }))

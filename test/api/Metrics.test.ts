@@ -82,3 +82,20 @@ layer(unconfiguredService, { excludeTestServices: true })("GET /metrics with nei
       expect(yield* scrape("Bearer anything")).toMatchObject({ status: 401, text: expect.stringContaining("neither ADMIN_API_KEY nor METRICS_TOKEN") })
     }))
 })
+
+const overloaded = inProcessService({ ...configuredEnvironment, METRICS_TOKEN: metricsToken, INBOX_MAX_BACKLOG: "1", PIPELINE_ENABLED: "false" }, vendorServices).pipe(
+  Layer.provide(Logger.minimumLogLevel(LogLevel.Error))
+)
+
+layer(overloaded, { excludeTestServices: true })("GET /metrics on an overloaded instance", (it) => {
+  it.effect("counts 5xx answers by route and cause", () =>
+    Effect.gen(function* () {
+      const statuses: Array<number> = []
+      for (let i = 0; i < 3; i++) statuses.push((yield* post("/connect/webhook/generic", genericRequest(genericDefaultSecret, [event(unique("m-"), "sent")]))).status)
+      expect(statuses).toContain(503)
+      const text = (yield* scrape(`Bearer ${metricsToken}`)).text
+      const line = text.split("\n").find((l) => l.startsWith("sendtrail_http_server_errors_total{route=\"/connect/webhook/generic\""))
+      expect(line).toMatch(/^sendtrail_http_server_errors_total\{route="\/connect\/webhook\/generic",cause="[A-Za-z_0-9]+"\} [1-9]/)
+      expect(text).toContain("# TYPE sendtrail_http_server_errors_total counter")
+    }))
+})
