@@ -63,9 +63,20 @@ const portVariants = (url: string): ReadonlyArray<string> => {
   return [url, origin + rest, ...(port === undefined && fallback !== undefined ? [`${origin}:${fallback}${rest}`] : [])]
 }
 
-/** The URL as given and as WHATWG `URL` re-serializes it (twilio-node signs the latter), each with its port variants. */
+/**
+ * The query as it may have been on the wire: Bun (like WHATWG `URL`) percent-encodes `'`, `"`, `<` and
+ * `>` in a query before the service sees it, while twilio-node signs the URL as the sender gave it.
+ * (A sender's own `%27` stays as received in the other variant.)
+ */
+const wireQuery = (url: string): string => {
+  const start = url.indexOf("?")
+  if (start < 0) return url
+  return url.slice(0, start) + url.slice(start).replace(/%(27|22|3C|3E)/gi, (escape) => decodeURIComponent(escape))
+}
+
+/** The URL as received, as it was on the wire, and as WHATWG `URL` re-serializes it (twilio-node signs that), each with its port variants. */
 const signedUrls = (url: string): ReadonlyArray<string> =>
-  [...new Set([url, URL.canParse(url) ? new URL(url).href : url].flatMap(portVariants))]
+  [...new Set([url, wireQuery(url), URL.canParse(url) ? new URL(url).href : url].flatMap(portVariants))]
 
 const reject = (check: string, message: string) => new SignatureRejected({ check, message })
 

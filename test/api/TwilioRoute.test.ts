@@ -1,5 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
+import { connect } from "node:net"
+import { baseUrl } from "../support/server.js"
 import { appliedDelivery, configuredService, createConnection, post, refusal, twilioDefaultToken, twilioOtherToken, twilioRequest, unique } from "../support/providerRoutes.js"
 
 const accountSid = "AC0123456789abcdef0123456789abcdef"
@@ -18,6 +20,19 @@ const callback = (messageSid: string, to: string, status: string, extra: Record<
 })
 
 const sid = () => unique("SM")
+
+/** A POST whose request target goes on the wire byte for byte (fetch would percent-encode a `'`). */
+const rawPost = (target: string, headers: Record<string, string>, body: string) =>
+  Effect.flatMap(baseUrl, (base) => Effect.async<number>((resume) => {
+    const { hostname, port } = new URL(base)
+    const socket = connect(Number(port), hostname)
+    let answer = ""
+    socket.on("data", (chunk) => (answer += chunk.toString()))
+    socket.on("end", () => resume(Effect.succeed(Number(answer.split(" ")[1]))))
+    const head = Object.entries({ ...headers, host: hostname, "content-length": String(Buffer.byteLength(body)), connection: "close" })
+      .map(([name, value]) => `${name}: ${value}`).join("\r\n")
+    socket.write(`POST ${target} HTTP/1.1\r\n${head}\r\n\r\n${body}`)
+  }))
 const statusPath = "/connect/webhook/twilio/status"
 
 layer(configuredService, { excludeTestServices: true })("Twilio status callbacks through the real server", (it) => {
@@ -29,6 +44,15 @@ layer(configuredService, { excludeTestServices: true })("Twilio status callbacks
       expect(yield* post(statusPath, request)).toEqual({ status: 200, body: { accepted: 0, duplicates: 1 } })
       const row = yield* appliedDelivery({ orgId: "default", provider: "twilio", providerMessageId: messageSid, recipient: "+15558675310" })
       expect(Option.getOrUndefined(row)).toMatchObject({ orgId: "default", status: "delivered", channel: "sms" })
+    }))
+
+  it.effect("a callback URL holding a raw ' (or \", <, >), signed as given, is accepted though Bun re-encodes it", () =>
+    Effect.gen(function* () {
+      for (const correlation of ["broadcastId=o'brien-spring", "broadcastId=%22quoted%22&contactId=<c-1>"]) {
+        const target = `${statusPath}?${correlation.replace("%22", "\"").replace("%22", "\"")}`
+        const request = twilioRequest(twilioDefaultToken, target, callback(sid(), "+15558675310", "delivered"))
+        expect(yield* rawPost(target, request.headers, request.body)).toBe(200)
+      }
     }))
 
   it.effect("a changed parameter, a missing signature or a signature over another URL is refused with 401 naming the check", () =>
