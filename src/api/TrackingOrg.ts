@@ -1,6 +1,6 @@
 import { HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { Category, Channel } from "../domain/Event.js"
+import { Category, Channel, limits, maxBytes } from "../domain/Event.js"
 import { BadRequest, Forbidden, NotFound, Overloaded, ServiceUnavailable, Unauthorized } from "./Errors.js"
 import { OrgAuth } from "./OrgAuth.js"
 
@@ -27,9 +27,9 @@ export const Rendered = Schema.Struct({
 
 export const AnalyticsEvent = Schema.Struct({
   deliveryId: Schema.optional(deliveryId),
-  token: Schema.optional(Schema.NonEmptyTrimmedString).annotations({ description: "A tracking token of this org, instead of deliveryId" }),
+  token: Schema.optional(Schema.NonEmptyTrimmedString.pipe(maxBytes(limits.text))).annotations({ description: "A tracking token of this org, instead of deliveryId" }),
   type: Schema.Literal("opened", "clicked"),
-  url: Schema.optional(Schema.NonEmptyTrimmedString),
+  url: Schema.optional(Schema.NonEmptyTrimmedString.pipe(maxBytes(limits.url))),
   at: Schema.optional(Schema.DateTimeUtc).annotations({ description: "ISO 8601; defaults to now" })
 })
 

@@ -1,5 +1,5 @@
 import { Data, Effect, Either, ParseResult, Schema } from "effect"
-import { Channel } from "../domain/Event.js"
+import { Channel, limits, maxBytes } from "../domain/Event.js"
 
 /** A client's request that does not hold up; the message names the field, as `deliveries[3].channel: …`. */
 export class InvalidInput extends Data.TaggedError("InvalidInput")<{ readonly message: string }> {}
@@ -7,19 +7,23 @@ export class InvalidInput extends Data.TaggedError("InvalidInput")<{ readonly me
 export const maxItemsPerCall = 10_000
 
 const Text = Schema.Trim.pipe(Schema.nonEmptyString())
+/** Ids fit the indexes they are looked up by (docs/api.md, limits). */
+const Id = Text.pipe(maxBytes(limits.id))
 /** Clients often send null for "not given". */
-const optionalText = Schema.optionalWith(Text, { nullable: true, exact: true })
+const optionalId = Schema.optionalWith(Id, { nullable: true, exact: true })
+/** An email address (RFC 5321), a phone number or a push token. */
+const Address = Text.pipe(maxBytes(limits.address))
 
 export const DeliveryInput = Schema.Struct({
-  recipient: Text,
+  recipient: Address,
   channel: Channel,
-  provider: Text,
-  providerMessageId: Text,
-  contactId: optionalText,
-  senderAccountId: optionalText,
+  provider: Id,
+  providerMessageId: Id,
+  contactId: optionalId,
+  senderAccountId: optionalId,
   status: Schema.optionalWith(Schema.Literal("queued", "sent"), { default: () => "queued" as const }),
   cost: Schema.optionalWith(
-    Schema.Struct({ value: Schema.Number.pipe(Schema.finite(), Schema.nonNegative()), unit: Text }),
+    Schema.Struct({ value: Schema.Number.pipe(Schema.finite(), Schema.nonNegative()), unit: Text.pipe(maxBytes(limits.code)) }),
     { nullable: true, exact: true }
   )
 })
@@ -27,18 +31,18 @@ export type DeliveryInput = typeof DeliveryInput.Type
 
 export const PushError = Schema.Struct({
   /** FCM's `details[].errorCode` (or a legacy / Admin SDK name), or APNs' `reason`. */
-  code: Text,
-  message: Schema.optionalWith(Schema.String, { nullable: true, exact: true }),
+  code: Text.pipe(maxBytes(limits.code)),
+  message: Schema.optionalWith(Schema.String.pipe(maxBytes(limits.text)), { nullable: true, exact: true }),
   /** The HTTP status (410) or FCM's canonical status ("NOT_FOUND"). */
   status: Schema.optionalWith(Schema.Union(Schema.Number, Schema.String), { nullable: true, exact: true })
 })
 export type PushError = typeof PushError.Type
 
 export const PushResultInput = Schema.Struct({
-  recipient: Text,
-  contactId: optionalText,
+  recipient: Address,
+  contactId: optionalId,
   provider: Schema.Literal("fcm", "apns"),
-  messageId: optionalText,
+  messageId: optionalId,
   success: Schema.optionalWith(Schema.Boolean, { nullable: true, exact: true }),
   error: Schema.optionalWith(PushError, { nullable: true, exact: true })
 }).pipe(Schema.filter((r) =>

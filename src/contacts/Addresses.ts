@@ -1,6 +1,6 @@
 import { Either } from "effect"
 import type { Channel } from "../domain/Event.js"
-import { normalizeAddress } from "../domain/Event.js"
+import { limits, normalizeAddress } from "../domain/Event.js"
 
 const emailShape = /^[^\s@]+@(?:[^\s@.]+\.)+[^\s@.]{2,}$/
 // E.164: a plus, a country code not starting with 0, at most 15 digits in all.
@@ -35,7 +35,10 @@ export const checkAddress = (channel: Channel, raw: string): Either.Either<strin
       return checkPhone(raw)
     case "push": {
       const token = normalizeAddress("push", raw)
-      return token === "" ? Either.left("a push token cannot be empty") : Either.right(token)
+      if (token === "") return Either.left("a push token cannot be empty")
+      return new TextEncoder().encode(token).length > limits.address
+        ? Either.left(`a push token is at most ${limits.address} bytes`)
+        : Either.right(token)
     }
   }
 }

@@ -28,24 +28,32 @@ export const Category = Schema.Literal("transactional", "marketing", "security")
 export type Category = typeof Category.Type
 
 /**
- * Bounds decided at the ack (docs/webhooks.md, "Limits"): whatever is acknowledged fits the indexes
- * and columns it is applied to. An id fits a btree entry many times over; an address fits RFC 5321.
+ * Bounds decided at the ack (docs/webhooks.md, "Limits"), in bytes of UTF-8: whatever is acknowledged
+ * fits the indexes and columns it is applied to. The widest index (org, provider, message id,
+ * recipient) stays under 1.3 KB, half of what a btree entry holds; an address fits RFC 5321.
  */
 export const limits = { id: 255, address: 320, url: 8192, text: 4096, code: 64 } as const
-const Id = Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(limits.id))
-const OptionalId = Schema.optional(Schema.String.pipe(Schema.maxLength(limits.id)))
-const Text = Schema.String.pipe(Schema.maxLength(limits.text))
+
+/** At most `max` bytes of UTF-8 (a UTF-16 unit takes at most 3, so short strings are not encoded). */
+export const maxBytes = (max: number) => <S extends Schema.Schema.Any>(self: S) =>
+  self.pipe(Schema.filter((value: unknown) =>
+    typeof value !== "string" || value.length * 3 <= max || new TextEncoder().encode(value).length <= max ||
+    `Expected at most ${max} bytes of UTF-8, got ${new TextEncoder().encode(value).length}`))
+
+const Id = Schema.NonEmptyTrimmedString.pipe(maxBytes(limits.id))
+const OptionalId = Schema.optional(Schema.String.pipe(maxBytes(limits.id)))
+const Text = Schema.String.pipe(maxBytes(limits.text))
 
 export const EventDetails = Schema.Struct({
-  ip: Schema.optional(Schema.String.pipe(Schema.maxLength(limits.code))),
+  ip: Schema.optional(Schema.String.pipe(maxBytes(limits.code))),
   userAgent: Schema.optional(Text),
-  url: Schema.optional(Schema.String.pipe(Schema.maxLength(limits.url))),
+  url: Schema.optional(Schema.String.pipe(maxBytes(limits.url))),
   bounceKind: Schema.optional(BounceKind),
   machine: Schema.optional(Schema.Boolean),
   reason: Schema.optional(Text),
-  errorCode: Schema.optional(Schema.String.pipe(Schema.maxLength(limits.code))),
+  errorCode: Schema.optional(Schema.String.pipe(maxBytes(limits.code))),
   /** RFC 3463 enhanced status of a bounce ("5.1.1"); 5.7.x / 4.7.x are policy or reputation rejections. */
-  enhancedStatus: Schema.optional(Schema.String.pipe(Schema.maxLength(limits.code))),
+  enhancedStatus: Schema.optional(Schema.String.pipe(maxBytes(limits.code))),
   category: Schema.optional(Category)
 })
 export type EventDetails = typeof EventDetails.Type
@@ -56,7 +64,7 @@ export const NormalizedEvent = Schema.Struct({
   providerEventId: Id,
   providerEventName: OptionalId,
   providerMessageId: Id,
-  recipient: Schema.NonEmptyTrimmedString.pipe(Schema.maxLength(limits.address)),
+  recipient: Schema.NonEmptyTrimmedString.pipe(maxBytes(limits.address)),
   channel: Channel,
   type: EventType,
   occurredAt: Schema.DateTimeUtc,

@@ -50,11 +50,12 @@ layer(configuredService, { excludeTestServices: true })("hostile webhook bodies"
   it.effect("fields past their bounds and times outside the window are a 400 naming them, before anything is acknowledged", () =>
     Effect.gen(function* () {
       for (const [fields, expected] of [
-        [{ id: "e".repeat(250_000) }, /^event 1: providerEventId: Expected a string at most 255 character/],
-        [{ messageId: "m".repeat(70_000) }, /^event 1: providerMessageId: Expected a string at most 255/],
-        [{ recipient: `${"r".repeat(400)}@example.com` }, /^event 1: recipient: Expected a string at most 320/],
-        [{ senderAccountId: "s".repeat(300) }, /^event 1: senderAccountId: Expected a string at most 255/],
-        [{ type: "bounced", data: { reason: "x".repeat(5000) } }, /^event 1: details\.reason: Expected a string at most 4096/],
+        [{ id: "e".repeat(250_000) }, /^event 1: providerEventId: Expected at most 255 bytes of UTF-8, got 250000$/],
+        [{ messageId: "m".repeat(70_000) }, /^event 1: providerMessageId: Expected at most 255 bytes/],
+        [{ recipient: `${"r".repeat(400)}@example.com` }, /^event 1: recipient: Expected at most 320 bytes/],
+        [{ senderAccountId: "s".repeat(300) }, /^event 1: senderAccountId: Expected at most 255 bytes/],
+        [{ messageId: "😀".repeat(100) }, /^event 1: providerMessageId: Expected at most 255 bytes of UTF-8, got 400$/],
+        [{ type: "bounced", data: { reason: "x".repeat(5000) } }, /^event 1: details\.reason: Expected at most 4096 bytes of UTF-8, got 5000$/],
         [{ timestamp: 253_402_300_800_000 }, /^event 1: occurredAt: \+010000-01-01T00:00:00.000Z is outside 2000-01-01 to 7 days after receipt$/],
         [{ timestamp: new Date(Date.now() + 30 * 86_400_000).toISOString() }, /^event 1: occurredAt: .* is outside 2000-01-01 to 7 days after receipt$/]
       ] as const) {

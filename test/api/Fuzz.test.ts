@@ -1,0 +1,68 @@
+import { expect, layer } from "@effect/vitest"
+import { Effect, FastCheck as fc, Layer, Logger, LogLevel } from "effect"
+import { createBroadcast, jwtSecret, orgToken } from "../support/broadcasts.js"
+import { apiSeeds, fillPath, hostileAttempt, hostileBody, hostileParam, poisoned, webhookRoutes } from "../support/fuzz.js"
+import { adminKey, configuredEnvironment, vendorServices } from "../support/providerRoutes.js"
+import { baseUrl, inProcessService } from "../support/server.js"
+
+// The whole service: every provider configured, the org API keyed, the admin routes open to the key.
+const service = inProcessService({ ...configuredEnvironment, JWT_SECRET: jwtSecret }, vendorServices).pipe(
+  Layer.provide(Logger.minimumLogLevel(LogLevel.None))
+)
+
+const perWebhookRoute = 120
+const perApiRoute = 25
+
+interface Outcome {
+  readonly status: number
+  readonly where: string
+}
+
+const send = (base: string, method: string, path: string, body: Uint8Array | string | undefined, headers: Record<string, string>) =>
+  fetch(`${base}${path}`, { method, headers, ...(body === undefined || method === "GET" ? {} : { body }) })
+    .then(async (response): Promise<Outcome> => {
+      await response.arrayBuffer()
+      return { status: response.status, where: `${method} ${path.slice(0, 80)}` }
+    })
+
+layer(service, { excludeTestServices: true })("fuzzed bodies on every route", (it) => {
+  it.effect("no webhook route answers 5xx to random, mutated, poisoned, deep or binary bodies, signed or not", () =>
+    Effect.gen(function* () {
+      const base = yield* baseUrl
+      const outcomes: Array<Outcome> = []
+      for (const [i, route] of webhookRoutes.entries()) {
+        for (const attempt of fc.sample(hostileAttempt, { numRuns: perWebhookRoute, seed: 1400 + i })) {
+          const request = route.request(attempt)
+          outcomes.push(yield* Effect.promise(() => send(base, "POST", route.path, request.body, request.headers)))
+        }
+      }
+      expect(outcomes.filter((o) => o.status >= 500)).toEqual([])
+      expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(0) // some near misses still decode
+      expect((yield* Effect.promise(() => fetch(`${base}/health`))).status).toBe(200)
+    }), { timeout: 120_000 })
+
+  it.effect("no org API or admin route answers 5xx to hostile bodies and path parameters", () =>
+    Effect.gen(function* () {
+      const base = yield* baseUrl
+      const org = "fuzz-org"
+      const broadcastId = yield* createBroadcast(org)
+      const auth = { authorization: `Bearer ${yield* orgToken(org)}`, orgid: org }
+      const spec = yield* Effect.promise(() => fetch(`${base}/openapi.json`).then((r) => r.json() as Promise<{ paths: Record<string, Record<string, unknown>> }>))
+      const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+        Object.keys(methods).map((method) => ({ path, method: method.toUpperCase() })))
+        .filter(({ path }) => !path.startsWith("/connect/webhook") && path !== "/api/ses-events" && path !== "/events/stream")
+      expect(operations.length).toBeGreaterThan(20)
+      const outcomes: Array<Outcome> = []
+      for (const [i, { path, method }] of operations.entries()) {
+        const headers = { ...(path.startsWith("/admin") ? { authorization: `Bearer ${adminKey}` } : auth), "content-type": "application/json" }
+        // Near-valid bodies (one string poisoned) reach the database; any bytes at all test the parsers.
+        const seed = apiSeeds[path]
+        const bodies = seed === undefined ? hostileBody : fc.oneof({ arbitrary: poisoned(seed), weight: 3 }, hostileBody)
+        const params = fc.oneof({ arbitrary: fc.constant(broadcastId), weight: 2 }, hostileParam)
+        const samples = fc.sample(fc.tuple(bodies, params), { numRuns: perApiRoute, seed: 2400 + i })
+        for (const [body, param] of samples) outcomes.push(yield* Effect.promise(() => send(base, method, fillPath(path, param), body, headers)))
+      }
+      expect(outcomes.filter((o) => o.status >= 500)).toEqual([])
+      expect((yield* Effect.promise(() => fetch(`${base}/health`))).status).toBe(200)
+    }), { timeout: 120_000 })
+})
