@@ -2,6 +2,7 @@
 const benchmarks: Record<string, () => Promise<unknown>> = {
   startup: () => import("./startup.js"),
   embedded: () => import("./embedded.js"),
+  fuzz: () => import("./fuzz.js"),
   ingest: () => import("./ingest.js"),
   reports: () => import("./reports.js")
 }

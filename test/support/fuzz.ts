@@ -7,7 +7,7 @@ import * as Twilio from "../../src/providers/Twilio.js"
 import {
   basic, genericDefaultSecret, mailgunDefaultKey, mailgunRequest, nowSeconds, postmarkDefault, publicBaseUrl, resendDefaultSecret,
   sendgridDefault, snsRequest, twilioDefaultToken, unique
-} from "./providerRoutes.js"
+} from "./signing.js"
 
 /** What a careless sender or an attacker posts: one request's body, and whether to sign it. */
 export interface Attempt {
