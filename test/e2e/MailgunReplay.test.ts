@@ -17,8 +17,7 @@ describe("Mailgun's signed tokens", () => {
   it("a request replayed after a restart, or to another instance on the same database, is refused", { timeout: 90_000 }, async () => {
     const env = { DATABASE_URL: await freshDatabaseUrl(), MAILGUN_WEBHOOK_SIGNING_KEY: signingKey }
     const request = mailgunRequest(signingKey, delivered())
-    const first = await startService({ ...env, DATA_DIR: tempDataDir() })
-    const second = await startService({ ...env, DATA_DIR: tempDataDir() })
+    const [first, second] = await Promise.all([startService({ ...env, DATA_DIR: tempDataDir() }), startService({ ...env, DATA_DIR: tempDataDir() })])
     try {
       expect(await send(first.baseUrl, request)).toMatchObject({ status: 200, body: { accepted: 1 } })
       expect(await send(second.baseUrl, request)).toMatchObject({ status: 401, body: { message: expect.stringMatching(/^replayed-token: /) } })
