@@ -29,13 +29,9 @@ layer(service, { excludeTestServices: true })("fuzzed bodies on every route", (i
   it.effect("no webhook route answers 5xx to random, mutated, poisoned, deep or binary bodies, signed or not", () =>
     Effect.gen(function* () {
       const base = yield* baseUrl
-      const outcomes: Array<Outcome> = []
-      for (const [i, route] of webhookRoutes.entries()) {
-        for (const attempt of fc.sample(hostileAttempt, { numRuns: perWebhookRoute, seed: 1400 + i })) {
-          const request = route.request(attempt)
-          outcomes.push(yield* Effect.promise(() => send(base, "POST", route.path, request.body, request.headers)))
-        }
-      }
+      const requests = webhookRoutes.flatMap((route, i) =>
+        fc.sample(hostileAttempt, { numRuns: perWebhookRoute, seed: 1400 + i }).map((attempt) => ({ path: route.path, ...route.request(attempt) })))
+      const outcomes = yield* Effect.forEach(requests, (r) => Effect.promise(() => send(base, "POST", r.path, r.body, r.headers)), { concurrency: 8 })
       expect(outcomes.filter((o) => o.status >= 500)).toEqual([])
       expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(0) // some near misses still decode
       expect((yield* Effect.promise(() => fetch(`${base}/health`))).status).toBe(200)
@@ -52,7 +48,7 @@ layer(service, { excludeTestServices: true })("fuzzed bodies on every route", (i
         Object.keys(methods).map((method) => ({ path, method: method.toUpperCase() })))
         .filter(({ path }) => !path.startsWith("/connect/webhook") && path !== "/api/ses-events" && path !== "/events/stream")
       expect(operations.length).toBeGreaterThan(20)
-      const outcomes: Array<Outcome> = []
+      const requests: Array<{ method: string; path: string; body: Uint8Array; headers: Record<string, string> }> = []
       for (const [i, { path, method }] of operations.entries()) {
         const headers = { ...(path.startsWith("/admin") ? { authorization: `Bearer ${adminKey}` } : auth), "content-type": "application/json" }
         // Near-valid bodies (one string poisoned) reach the database; any bytes at all test the parsers.
@@ -60,8 +56,9 @@ layer(service, { excludeTestServices: true })("fuzzed bodies on every route", (i
         const bodies = seed === undefined ? hostileBody : fc.oneof({ arbitrary: poisoned(seed), weight: 3 }, hostileBody)
         const params = fc.oneof({ arbitrary: fc.constant(broadcastId), weight: 2 }, hostileParam)
         const samples = fc.sample(fc.tuple(bodies, params), { numRuns: perApiRoute, seed: 2400 + i })
-        for (const [body, param] of samples) outcomes.push(yield* Effect.promise(() => send(base, method, fillPath(path, param), body, headers)))
+        for (const [body, param] of samples) requests.push({ method, path: fillPath(path, param), body, headers })
       }
+      const outcomes = yield* Effect.forEach(requests, (r) => Effect.promise(() => send(base, r.method, r.path, r.body, r.headers)), { concurrency: 8 })
       expect(outcomes.filter((o) => o.status >= 500)).toEqual([])
       expect((yield* Effect.promise(() => fetch(`${base}/health`))).status).toBe(200)
     }), { timeout: 120_000 })
