@@ -6,10 +6,19 @@ export const unstorableMessage = "text must not hold NUL (\\u0000) or an unpaire
 /** Text PostgreSQL cannot store (`text` and `jsonb` refuse NUL; a lone surrogate is not Unicode). */
 const unstorable = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
-const isHexCode = (text: string, at: number, low: number, high: number) => {
-  const code = Number.parseInt(text.slice(at, at + 4), 16)
-  return code >= low && code <= high
+/** The value of four hex digits at `at`, or -1. */
+const hexAt = (codeAt: (i: number) => number, at: number): number => {
+  let value = 0
+  for (let i = at; i < at + 4; i++) {
+    const c = codeAt(i)
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1
+    if (digit < 0) return -1
+    value = value * 16 + digit
+  }
+  return value
 }
+
+const utf8 = new TextDecoder()
 
 /** Where in a parsed value the first unstorable string is ("[2].data.reason"), keys included. */
 const findUnstorable = (value: unknown, path: string): string | undefined => {
@@ -33,22 +42,26 @@ const findUnstorable = (value: unknown, path: string): string | undefined => {
 }
 
 /**
- * Checks JSON text before it is trusted, in one pass without parsing: nesting at most `maxJsonDepth`
- * (JSON.parse recurses, so a deep body would overflow the stack), and no `\u0000` or lone-surrogate
- * escape in any string. Returns what is wrong (naming the field for a string), or undefined. The
- * text need not be valid JSON: the parser judges that afterwards.
+ * Checks a JSON body (its bytes, or its text) before it is trusted, in one pass without parsing:
+ * nesting at most `maxJsonDepth` (JSON.parse recurses, so a deep body would overflow the stack), and
+ * no `\u0000` or lone-surrogate escape in any string. Returns what is wrong (naming the field for a
+ * string), or undefined. The body need not be valid JSON: the parser judges that afterwards.
  */
-export const jsonTextProblem = (text: string): string | undefined => {
+export const jsonTextProblem = (body: string | Uint8Array): string | undefined => {
+  const codeAt = typeof body === "string" ? (i: number) => body.charCodeAt(i) : (i: number) => body[i] ?? -1
   let depth = 0
   let inString = false
   let suspect = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
+  for (let i = 0; i < body.length; i++) {
+    const c = codeAt(i)
     if (inString) {
       if (c === 0x22) inString = false
       else if (c === 0x5c) {
         // \u0000, or a \uD800–\uDFFF escape: look closer once parsed (a pair of escapes is fine).
-        if (text.charCodeAt(i + 1) === 0x75 && (isHexCode(text, i + 2, 0, 0) || isHexCode(text, i + 2, 0xd800, 0xdfff))) suspect = true
+        if (codeAt(i + 1) === 0x75) {
+          const code = hexAt(codeAt, i + 2)
+          if (code === 0 || (code >= 0xd800 && code <= 0xdfff)) suspect = true
+        }
         i++
       }
     } else if (c === 0x22) inString = true
@@ -59,7 +72,7 @@ export const jsonTextProblem = (text: string): string | undefined => {
   if (!suspect) return undefined
   let parsed: unknown
   try {
-    parsed = JSON.parse(text)
+    parsed = JSON.parse(typeof body === "string" ? body : utf8.decode(body))
   } catch {
     return undefined
   }

@@ -5,6 +5,7 @@ import { vendors } from "../providers/Registry.js"
 import type { WebhookRequest } from "../providers/Webhook.js"
 import { PayloadRejected, SignatureRejected } from "../providers/Webhook.js"
 import { eventProblem } from "../domain/Event.js"
+import { jsonTextProblem } from "../domain/JsonText.js"
 import { ConnectionRepository } from "../storage/ConnectionRepository.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { Inbox } from "./Inbox.js"
@@ -71,6 +72,12 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
 
     const receive = Effect.fn("Receiver.receive")(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
       const vendor: Vendor<VendorRequirements> = vendors[vendorName]
+      // Before anything parses it, signed or not: some vendors' signatures live inside the JSON.
+      const problem = isForm(request) ? undefined : jsonTextProblem(request.rawBody)
+      if (problem !== undefined) {
+        yield* stats.rejected(vendor.vendor, "body-limits")
+        return yield* new PayloadRejected({ path: "", message: problem })
+      }
       const { orgId, verifiers } = yield* resolve(vendor, source)
       yield* verifyAny(verifiers, request, vendor.vendor).pipe(
         Effect.zipRight(Effect.provide(vendor.control(request), verifierContext)),
@@ -107,6 +114,8 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
     return { receive } as const
   })
 }) {}
+
+const isForm = (request: WebhookRequest) => request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") === true
 
 const definedHeaders = (headers: WebhookRequest["headers"]): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (value === undefined || name === "authorization" ? [] : [[name, value]])))

@@ -2,7 +2,6 @@ import { timingSafeEqual } from "node:crypto"
 import type { DateTime } from "effect"
 import { Effect, ParseResult, Schema } from "effect"
 import type { NormalizedEvent } from "../domain/Event.js"
-import { jsonTextProblem } from "../domain/JsonText.js"
 
 /** A webhook as received: the exact bytes, lower-case header names, and the public URL it was sent to. */
 export interface WebhookRequest {
@@ -65,19 +64,12 @@ export const decodeFirst = <A, I>(schema: Schema.Schema<A, I>) => {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
-/** UTF-8 JSON within the nesting limit and holding only text PostgreSQL can store, parsed. */
+/** UTF-8 JSON, parsed. The Receiver has checked its nesting and text before any provider sees it. */
 export const parseJson = (rawBody: Uint8Array) =>
   Effect.try({
-    try: (): unknown => {
-      const text = utf8.decode(rawBody)
-      const problem = jsonTextProblem(text)
-      if (problem !== undefined) throw new PayloadRejected({ path: "", message: problem })
-      return JSON.parse(text)
-    },
+    try: (): unknown => JSON.parse(utf8.decode(rawBody)),
     catch: (error) =>
-      error instanceof PayloadRejected
-        ? error
-        : new PayloadRejected({ path: "", message: `the body is not JSON: ${error instanceof Error ? error.message : String(error)}` })
+      new PayloadRejected({ path: "", message: `the body is not JSON: ${error instanceof Error ? error.message : String(error)}` })
   })
 
 /** Constant-time equality of two byte strings; different lengths are simply unequal. */

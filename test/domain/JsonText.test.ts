@@ -9,6 +9,7 @@ describe("JSON text checked before parsing", () => {
     expect(jsonTextProblem(nested(maxJsonDepth))).toBeUndefined()
     expect(jsonTextProblem(nested(maxJsonDepth + 1))).toBe(`the body nests deeper than ${maxJsonDepth} levels`)
     expect(jsonTextProblem("[".repeat(200_000))).toBe(`the body nests deeper than ${maxJsonDepth} levels`)
+    expect(jsonTextProblem(new TextEncoder().encode(nested(maxJsonDepth + 1)))).toBe(`the body nests deeper than ${maxJsonDepth} levels`)
     expect(jsonTextProblem(JSON.stringify({ a: "[".repeat(1000), b: "{\\\"[" }))).toBeUndefined()
   })
 
@@ -24,7 +25,10 @@ describe("JSON text checked before parsing", () => {
   it("any JSON value within the depth passes unless a string holds NUL or a lone surrogate, whatever the other text", () => {
     const unstorable = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
     FastCheck.assert(FastCheck.property(FastCheck.jsonValue({ maxDepth: 20 }), FastCheck.string16bits({ maxLength: 8 }), (value, text) => {
-      const problem = jsonTextProblem(JSON.stringify({ value, text }))
+      const json = JSON.stringify({ value, text })
+      const problem = jsonTextProblem(json)
+      // The bytes of a body get the same answer as its text.
+      if (jsonTextProblem(new TextEncoder().encode(json)) !== problem) return false
       return unstorable.test(text) ? problem?.startsWith("text: ") === true : problem === undefined
     }), { numRuns: 500, seed: 11 })
   })
