@@ -1,4 +1,4 @@
-import { BunRuntime } from "@effect/platform-bun"
+import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import { Effect, Layer, Logger } from "effect"
 import * as Server from "./api/Server.js"
 import { Ingest, RepositoriesSql, withBroadcasts } from "./App.js"

@@ -1,4 +1,5 @@
-import { HttpApi, OpenApi } from "@effect/platform"
+import * as HttpApi from "@effect/platform/HttpApi"
+import * as OpenApi from "@effect/platform/OpenApi"
 import packageJson from "../../package.json" with { type: "json" }
 import { AdminApi } from "./Admin.js"
 import { BroadcastsApi } from "./Broadcasts.js"

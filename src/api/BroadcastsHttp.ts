@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect } from "effect"
 import { Broadcasts } from "../broadcasts/Broadcasts.js"
 import { PushResults } from "../broadcasts/PushResults.js"

@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Layer, Option } from "effect"
 import { ContactImport } from "../contacts/ContactImport.js"
 import type { ImportFormat } from "../contacts/ContactImport.js"

@@ -1,4 +1,5 @@
-import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Duration, Effect, Schema, Stream } from "effect"
 import { NormalizedEvent } from "../domain/Event.js"
 import { EventFeed } from "../metrics/EventFeed.js"

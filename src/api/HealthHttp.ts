@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Duration, Effect } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import * as Database from "../storage/Database.js"

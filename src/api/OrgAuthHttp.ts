@@ -1,4 +1,4 @@
-import { HttpServerRequest } from "@effect/platform"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import { Effect, Layer, Redacted } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { OrgAuth } from "./OrgAuth.js"

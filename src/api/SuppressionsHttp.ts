@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Layer } from "effect"
 import { SuppressionList } from "../contacts/SuppressionList.js"
 import { SuppressionRepository } from "../storage/SuppressionRepository.js"

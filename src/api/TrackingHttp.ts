@@ -1,5 +1,6 @@
-import type { HttpServerRequest } from "@effect/platform"
-import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect, Layer, Option } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { Engagement } from "../tracking/Engagement.js"

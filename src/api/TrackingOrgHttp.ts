@@ -1,4 +1,4 @@
-import { HttpApiBuilder } from "@effect/platform"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Layer } from "effect"
 import { Engagement } from "../tracking/Engagement.js"
 import { Renderer } from "../tracking/Renderer.js"

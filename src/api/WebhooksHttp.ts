@@ -1,5 +1,5 @@
-import type { HttpServerRequest } from "@effect/platform"
-import { HttpApiBuilder } from "@effect/platform"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { DateTime, Effect } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import type { Source } from "../ingest/Receiver.js"

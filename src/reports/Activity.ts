@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
 import { Data, Effect, Schema } from "effect"
 import type { Channel, EventType } from "../domain/Event.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Chunk, Data, Effect, Option, Schema, Stream } from "effect"
 import type { Cost, DeliveryStatus } from "../domain/Delivery.js"
 import type { Channel, EventType } from "../domain/Event.js"

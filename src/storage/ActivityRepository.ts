@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
 import { Effect, Schema } from "effect"
 import type { Activity, AuditEntry } from "../domain/Records.js"

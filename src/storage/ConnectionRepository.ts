@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
 import { Effect, Option } from "effect"
 import { first, toDate, toDateTime } from "./Rows.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { DateTime, Effect, Option, Schema } from "effect"
 import type { Cost, Delivery, DeliveryEvent, DeliveryStatus, Milestones } from "../domain/Delivery.js"
 import { statusPrecedence } from "../domain/Delivery.js"

@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
 import { Effect } from "effect"
 import type { InboxEntry } from "../domain/Ingest.js"

@@ -1,4 +1,4 @@
-import { Migrator } from "@effect/sql"
+import * as Migrator from "@effect/sql/Migrator"
 import { Effect, Layer } from "effect"
 import schema from "./migrations/0001_schema.js"
 import hostileInput from "./migrations/0002_hostile_input.js"

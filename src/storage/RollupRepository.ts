@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { DateTime, Effect, Option } from "effect"
 import type { Channel } from "../domain/Event.js"
 import type { Counters, DailyRollup, RollupCounter } from "../domain/Rollup.js"

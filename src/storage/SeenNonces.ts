@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { DateTime, Duration, Effect, Layer } from "effect"
 import { MailgunTokens, replayWindow } from "../providers/Mailgun.js"
 import { toDate } from "./Rows.js"

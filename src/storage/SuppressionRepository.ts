@@ -1,4 +1,4 @@
-import { SqlClient } from "@effect/sql"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option, Schema } from "effect"
 import type { Category } from "../domain/Event.js"
 import { Channel, normalizeAddress } from "../domain/Event.js"

@@ -1,5 +1,5 @@
-import { HttpServer } from "@effect/platform"
-import { BunHttpServer } from "@effect/platform-bun"
+import * as HttpServer from "@effect/platform/HttpServer"
+import * as BunHttpServer from "@effect/platform-bun/BunHttpServer"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import { ContactActor } from "../../src/actors/ContactActor.js"
 import * as Server from "../../src/api/Server.js"
