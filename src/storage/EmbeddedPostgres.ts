@@ -28,6 +28,12 @@ export interface Options {
   /** Running as root: the unprivileged user the server runs as (default `postgres`). */
   readonly runAsUser?: string | undefined
   readonly maxConnections?: number
+  /**
+   * Whether postgres gets a process group of its own (default): a Ctrl-C meant for the service must
+   * not stop the database under it. A throwaway server (tests) shares its parent's, so that whatever
+   * interrupts the run stops it too.
+   */
+  readonly ownProcessGroup?: boolean
   /** Extra `-c name=value` settings (tests turn fsync off on their throwaway server). */
   readonly settings?: Record<string, string>
 }
@@ -229,8 +235,7 @@ export const start = (options: Options): Effect.Effect<Connection, EmbeddedPostg
       Effect.sync(() => {
         const child = spawn(bins.postgres, args, {
           stdio: ["ignore", "ignore", "pipe"],
-          // Its own process group: a Ctrl-C meant for the service must not stop the database under it.
-          detached: true,
+          detached: options.ownProcessGroup ?? true,
           ...runAs
         })
         child.stderr?.on("data", (chunk: Buffer) => (log = [...log, ...chunk.toString().split("\n").filter(Boolean)].slice(-20)))

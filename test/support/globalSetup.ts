@@ -7,6 +7,7 @@ import type { TestProject } from "vitest/node"
 import * as Database from "../../src/storage/Database.js"
 import * as EmbeddedPostgres from "../../src/storage/EmbeddedPostgres.js"
 import * as Migrations from "../../src/storage/Migrations.js"
+import { isAlive, readPid } from "../../src/storage/Processes.js"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -45,9 +46,13 @@ export default async function setup(project: TestProject) {
     const server = await Effect.runPromise(Scope.extend(EmbeddedPostgres.start({
       dataDir,
       maxConnections: 500,
+      ownProcessGroup: false,
       settings: { fsync: "off", synchronous_commit: "off", full_page_writes: "off" }
     }), scope))
     url = Redacted.value(EmbeddedPostgres.urlOf(server))
+    // If the run ends without its teardown (a crash, an interrupt), the server must not outlive it.
+    const postmasterPid = readPid(path.join(dataDir, "postgres", "postmaster.pid"))
+    process.once("exit", () => postmasterPid !== undefined && isAlive(postmasterPid) && process.kill(postmasterPid, "SIGQUIT"))
   }
   const template = `sendtrail_template_${process.pid}_${Date.now().toString(36)}`
   await admin(url, (client) => client.query(`CREATE DATABASE ${template}`))
