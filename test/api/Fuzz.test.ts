@@ -10,7 +10,7 @@ const service = inProcessService({ ...configuredEnvironment, JWT_SECRET: jwtSecr
   Layer.provide(Logger.minimumLogLevel(LogLevel.None))
 )
 
-const perWebhookRoute = 120
+const perWebhookRoute = 200
 const perApiRoute = 25
 
 interface Outcome {
