@@ -135,7 +135,9 @@ export const HttpTimingLive = HttpApiBuilder.middleware(
       const request = yield* HttpServerRequest.HttpServerRequest
       const started = performance.now()
       const record = (status: number, cause?: Cause.Cause<unknown>) => {
-        const pathname = new URL(request.url, "http://localhost").pathname
+        // request.url is the path and query; parsing it as a URL cost a sixth of a request's CPU.
+        const query = request.url.indexOf("?")
+        const pathname = query < 0 ? request.url : request.url.slice(0, query)
         const route = routeOf(pathname) ?? `unmatched_${Math.floor(status / 100)}xx`
         return Effect.zipRight(
           ops.httpRequest(request.method, route, (performance.now() - started) / 1000),

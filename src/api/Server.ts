@@ -1,6 +1,7 @@
 import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
+import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as BunContext from "@effect/platform-bun/BunContext"
 import * as BunHttpServer from "@effect/platform-bun/BunHttpServer"
@@ -39,6 +40,9 @@ export const serve = <E, R>(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(ApiLive),
+    // The per-request span (its URL, headers and client address gathered on every request) goes to no
+    // exporter: it cost a quarter of the CPU of a request before any work (docs/benchmarks.md).
+    HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
     Layer.provideMerge(server)
   )

@@ -66,7 +66,7 @@ layer(service, { excludeTestServices: true })("GET /metrics", (it) => {
     Effect.gen(function* () {
       const base = yield* baseUrl
       yield* Effect.promise(() => fetch(`${base}/health`).then((r) => r.text()))
-      yield* Effect.promise(() => fetch(`${base}/broadcast/b_${unique("")}`).then((r) => r.text()))
+      yield* Effect.promise(() => fetch(`${base}/broadcast/b_${unique("")}?status=sent`).then((r) => r.text()))
       yield* Effect.promise(() => fetch(`${base}/no/such/${unique("")}`).then((r) => r.text()))
       const text = (yield* scrape(`Bearer ${metricsToken}`)).text
       expect(valueOf(text, "sendtrail_http_request_duration_seconds_count{method=\"GET\",route=\"/health\"}")).toBeGreaterThanOrEqual(1)
