@@ -80,8 +80,10 @@ export const jsonTextProblem = (body: string | Uint8Array): string | undefined =
   return path === undefined ? undefined : `${path}: ${unstorableMessage}`
 }
 
+const unstorableEverywhere = new RegExp(unstorable.source, "g")
+
 /** Text made storable for diagnostics (an error message quoting a body): each offending unit becomes U+FFFD. */
-export const storable = (text: string): string => text.replace(new RegExp(unstorable.source, "g"), "\ufffd")
+export const storable = (text: string): string => text.replace(unstorableEverywhere, "\ufffd")
 
 /** The same check for values already decoded from a form or a query: the name of the first unstorable field. */
 export const unstorableField = (fields: Iterable<readonly [string, string]>): string | undefined => {

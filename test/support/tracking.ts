@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { DateTime, Effect, Layer, Logger, LogLevel, Option, TestClock, TestContext } from "effect"
+import { DateTime, Effect, Layer, Option, TestClock, TestContext } from "effect"
 import { SignJWT } from "jose"
 import type { Channel } from "../../src/domain/Event.js"
 import { Pipeline } from "../../src/ingest/Pipeline.js"
