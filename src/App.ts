@@ -1,10 +1,8 @@
 import { Layer } from "effect"
-import { ContactActor } from "./actors/ContactActor.js"
 import { Broadcasts } from "./broadcasts/Broadcasts.js"
 import { PushResults } from "./broadcasts/PushResults.js"
 import { Registrations } from "./broadcasts/Registrations.js"
 import { RetryLists } from "./broadcasts/RetryLists.js"
-import { SenderActor } from "./actors/SenderActor.js"
 import { Inbox } from "./ingest/Inbox.js"
 import { Pipeline } from "./ingest/Pipeline.js"
 import { Receiver } from "./ingest/Receiver.js"
@@ -21,19 +19,10 @@ import { ContactRepository } from "./storage/ContactRepository.js"
 import { DeadLetterRepository } from "./storage/DeadLetterRepository.js"
 import { DeliveryRepository } from "./storage/DeliveryRepository.js"
 import { InboxRepository } from "./storage/InboxRepository.js"
-import * as MemoryActivities from "./storage/memory/ActivityRepository.js"
-import * as MemoryBroadcasts from "./storage/memory/BroadcastRepository.js"
-import * as MemoryConnections from "./storage/memory/ConnectionRepository.js"
-import * as MemoryContacts from "./storage/memory/ContactRepository.js"
-import * as MemoryDeadLetters from "./storage/memory/DeadLetterRepository.js"
-import * as MemoryDeliveries from "./storage/memory/DeliveryRepository.js"
-import * as MemoryInbox from "./storage/memory/InboxRepository.js"
-import * as MemoryRollups from "./storage/memory/RollupRepository.js"
-import * as MemorySenders from "./storage/memory/SenderAccountRepository.js"
-import * as MemorySuppressions from "./storage/memory/SuppressionRepository.js"
 import { RollupRepository } from "./storage/RollupRepository.js"
 import { SenderAccountRepository } from "./storage/SenderAccountRepository.js"
 import { SuppressionRepository } from "./storage/SuppressionRepository.js"
+import { ProjectionStore } from "./storage/ProjectionStore.js"
 import { mailgunTokensSql } from "./storage/SeenNonces.js"
 import * as Transactor from "./storage/Transactor.js"
 
@@ -52,40 +41,22 @@ export const RepositoriesSql = Layer.mergeAll(
   Transactor.Transactor.Default
 )
 
-/** The same interfaces in memory, for unit tests of the pipeline and the actors. */
-export const RepositoriesInMemory = Layer.mergeAll(
-  MemoryDeliveries.layer,
-  MemoryContacts.layer,
-  MemorySuppressions.layer,
-  MemoryActivities.layer,
-  MemorySenders.layer,
-  MemoryRollups.layer,
-  MemoryBroadcasts.layer,
-  MemoryInbox.layer,
-  MemoryDeadLetters.layer,
-  MemoryConnections.layer,
-  Transactor.inMemory
-)
-
 /** What verifying providers' webhooks needs: the SNS certificate fetcher, Mailgun's seen tokens (in SQL). */
 export const VendorServices = Layer.mergeAll(SnsClient.Default, mailgunTokensSql)
 
 /**
- * Inbox, actors, pipeline, receiver and replay over whichever repositories are provided; tests may
- * swap the contact actor or the vendors' network services.
+ * Inbox, pipeline, receiver and replay over the SQL repositories; tests may swap the vendors' network
+ * services.
  */
-export const makeIngest = <E, R, E2, R2>(
-  contactActor: Layer.Layer<ContactActor, E, R>,
-  vendorServices: Layer.Layer<VendorRequirements, E2, R2>
-) =>
+export const makeIngest = <E, R>(vendorServices: Layer.Layer<VendorRequirements, E, R>) =>
   Layer.mergeAll(Pipeline.Default, Replay.Default, Receiver.Default).pipe(
-    Layer.provideMerge(Layer.mergeAll(contactActor, SenderActor.Default, Inbox.Default, WebhookStats.Default)),
+    Layer.provideMerge(Layer.mergeAll(ProjectionStore.Default, Inbox.Default, WebhookStats.Default)),
     Layer.provide(vendorServices),
     // Shared with the HTTP handlers: the live event feed and the in-process metrics.
     Layer.provideMerge(Layer.mergeAll(EventFeed.Default, OpsMetrics.Default))
   )
 
-export const Ingest = makeIngest(ContactActor.Default, VendorServices)
+export const Ingest = makeIngest(VendorServices)
 
 /** The send side of the org API (broadcasts, registration, push results, retry lists), over ingest. */
 export const BroadcastServices = Layer.mergeAll(Broadcasts.Default, Registrations.Default, PushResults.Default, RetryLists.Default)

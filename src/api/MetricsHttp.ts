@@ -5,8 +5,6 @@ import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Array as Arr, Cause, DateTime, Effect, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
-import { ContactActor } from "../actors/ContactActor.js"
-import { SenderActor } from "../actors/SenderActor.js"
 import { AppConfig } from "../AppConfig.js"
 import { WebhookStats } from "../ingest/WebhookStats.js"
 import { header, histogramLines, OpsMetrics, sample } from "../metrics/OpsMetrics.js"
@@ -47,8 +45,6 @@ export const MetricsLive = HttpApiBuilder.group(Api, "metrics", (handlers) =>
     const queries = yield* OpsQueries
     const inbox = yield* InboxRepository
     const senders = yield* SenderAccountRepository
-    const contactActor = yield* ContactActor
-    const senderActor = yield* SenderActor
 
     const render = Effect.gen(function* () {
       const webhooks = yield* stats.snapshot
@@ -57,8 +53,6 @@ export const MetricsLive = HttpApiBuilder.group(Api, "metrics", (handlers) =>
       const now = yield* DateTime.now
       const deadLetters = yield* queries.openDeadLetters()
       const flagged = (yield* senders.list(undefined)).filter((account) => account.flaggedAt !== null).length
-      const contacts = yield* contactActor.liveActors
-      const sendersLive = yield* senderActor.liveActors
       const oldest = backlog.oldest === null ? 0 : Math.max(0, (now.epochMillis - backlog.oldest.getTime()) / 1000)
       const webhookLines = Arr.sort([...webhooks.entries()].map(([key, count]) => {
         const cut = key.indexOf("|")
@@ -75,9 +69,6 @@ export const MetricsLive = HttpApiBuilder.group(Api, "metrics", (handlers) =>
         sample("sendtrail_inbox_oldest_unprocessed_seconds", [], oldest),
         ...header("sendtrail_pipeline_lag_seconds", "histogram", "Seconds from an event's receipt to its application, per applied inbox row."),
         ...histogramLines("sendtrail_pipeline_lag_seconds", [], snapshot.lag),
-        ...header("sendtrail_live_actors", "gauge", "Actors in memory, by kind."),
-        sample("sendtrail_live_actors", [["kind", "contact"]], contacts),
-        sample("sendtrail_live_actors", [["kind", "sender"]], sendersLive),
         ...header("sendtrail_dead_letters", "gauge", "Dead letters not yet replayed."),
         sample("sendtrail_dead_letters", [], deadLetters),
         ...header("sendtrail_flagged_sender_accounts", "gauge", "Sender accounts currently flagged."),

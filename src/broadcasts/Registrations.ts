@@ -1,5 +1,5 @@
 import { DateTime, Effect, Option } from "effect"
-import { SenderActor } from "../actors/SenderActor.js"
+import { AppConfig } from "../AppConfig.js"
 import type { DeliveryStatus } from "../domain/Delivery.js"
 import type { Channel } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
@@ -29,8 +29,7 @@ export interface Registration {
 /**
  * Send-time registration of a broadcast's deliveries: one transaction creates the rows that are new
  * (a row registered as `sent` has reached that milestone, so a later provider "sent" or "delivered"
- * does not count the send again), lists the recipients, counts the rollups and what sender accounts
- * are owed; the accounts' actors settle after the commit.
+ * does not count the send again), lists the recipients, and counts the rollups and the sender accounts.
  */
 export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Registrations", {
   effect: Effect.gen(function* () {
@@ -39,7 +38,7 @@ export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Re
     const deliveries = yield* DeliveryRepository
     const rollups = yield* RollupRepository
     const senders = yield* SenderAccountRepository
-    const senderActor = yield* SenderActor
+    const { senderPolicy } = yield* AppConfig
     const transactor = yield* Transactor
 
     /** Sender account ids are global: one that another org counts on is refused, never counted into. */
@@ -74,19 +73,14 @@ export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Re
         const registered = yield* deliveries.registerMany(rows)
         yield* lists.addRecipients(broadcastId, distinctRecipients(rows))
         const sent = registered.filter((r) => r.created && r.delivery.status === "sent").map((r) => r.delivery)
-        yield* senders.owe(sent.flatMap((d) =>
-          d.senderAccountId === null ? [] : [{ deliveryId: d.id, metric: "sent" as const, senderAccountId: d.senderAccountId, orgId }]))
+        const bySender = countBy(sent.flatMap((d) => d.senderAccountId ?? []))
+        yield* senders.addCounts([...bySender].map(([id, n]) => ({ id, orgId, sent: n, delivered: 0, bounced: 0, complained: 0 })), at, senderPolicy)
         for (const [channel, n] of countBy(sent.map((d) => d.channel))) {
           yield* rollups.increment({ orgId, broadcastId, channel, day: at, counters: { sent: n } })
         }
         return registered
       }))
 
-      // After the commit; what a failed settle leaves owed is settled by the next one (or at start).
-      const owed = new Set(registered.flatMap((r) => r.created && r.delivery.status === "sent" ? r.delivery.senderAccountId ?? [] : []))
-      yield* Effect.forEach(owed, senderActor.settle, { concurrency: 8, discard: true }).pipe(
-        Effect.catchAllCause((cause) => Effect.logWarning("settling sender accounts after a registration failed", cause))
-      )
       const created = registered.filter((r) => r.created).length
       return {
         created,

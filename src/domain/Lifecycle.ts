@@ -124,7 +124,7 @@ export const hardBounceEffects = (channel: Channel, reason: string | undefined):
   SideEffect.RecordActivity({ kind: "bounced", title: `${channelLabel[channel]} bounced`, reason })
 ]
 
-export const isSoftBounce = (event: NormalizedEvent): boolean =>
+export const isSoftBounce = (event: Pick<NormalizedEvent, "type" | "details">): boolean =>
   event.type === "soft_bounced" || (event.type === "bounced" && event.details.bounceKind === "soft")
 
 /** Milestones that prove the message left for the recipient: the first of them counts one send. */

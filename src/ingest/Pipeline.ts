@@ -1,54 +1,66 @@
 import { Cause, DateTime, Duration, Effect, Either, Exit, Option, Schema } from "effect"
-import { ContactActor, contactKey } from "../actors/ContactActor.js"
-import { SenderActor } from "../actors/SenderActor.js"
 import { AppConfig } from "../AppConfig.js"
 import type { NormalizedEvent } from "../domain/Event.js"
 import { NormalizedEvent as NormalizedEventSchema } from "../domain/Event.js"
 import type { InboxEntry } from "../domain/Ingest.js"
+import { contactKey } from "../domain/Projection.js"
+import { EventFeed } from "../metrics/EventFeed.js"
 import { OpsMetrics } from "../metrics/OpsMetrics.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
-import { RollupRepository } from "../storage/RollupRepository.js"
-import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
+import type { BatchEntry } from "../storage/ProjectionStore.js"
+import { ProjectionStore } from "../storage/ProjectionStore.js"
 import { Inbox } from "./Inbox.js"
 
 const decodeEvent = Schema.decodeUnknownEither(NormalizedEventSchema)
 
-export const batchSize = 1_000
+/** Large enough that a batch's fixed cost (a dozen statements, one commit) vanishes per event. */
+export const batchSize = 2_000
 /** A claimed row not finished by then is taken again (by this instance or another). */
 const lease = Duration.minutes(2)
 const idlePoll = Duration.millis(500)
-/** Contacts applied at once: enough to keep the database busy, few enough to leave connections for acks. */
-const keysInParallel = 32
-const rollupFoldSize = 10_000
 
 /** Waits 1 s after the first failure, doubling up to a minute. */
 export const retryDelay = (attempts: number): Duration.Duration =>
   Duration.millis(Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1)))
 
-const describe = (cause: Cause.Cause<unknown>) => Cause.pretty(cause).split("\n").slice(0, 3).join(" ").slice(0, 500)
+/** The failure and what caused it (an SqlError's own message names no PostgreSQL error). */
+const describe = (cause: Cause.Cause<unknown>) => {
+  const chain = (error: unknown): ReadonlyArray<string> =>
+    error instanceof Error ? [error.message, ...chain(error.cause)] : error === undefined ? [] : [String(error)]
+  return chain(Cause.squash(cause)).join(": ").slice(0, 500)
+}
+
+/** Two halves of a failed batch: by contact key while it holds several, else by position. */
+const split = (entries: ReadonlyArray<Decoded>): [ReadonlyArray<Decoded>, ReadonlyArray<Decoded>] => {
+  const keys = [...new Set(entries.map((e) => contactKey(e.event)))]
+  if (keys.length > 1) {
+    const first = new Set(keys.slice(0, keys.length >> 1))
+    return [entries.filter((e) => first.has(contactKey(e.event))), entries.filter((e) => !first.has(contactKey(e.event)))]
+  }
+  return [entries.slice(0, entries.length >> 1), entries.slice(entries.length >> 1)]
+}
+
+interface Decoded extends BatchEntry {
+  readonly row: InboxEntry
+}
 
 /**
- * Drains the inbox in id order: claims a batch, routes each event to its contact's actor (events of
- * one contact in order, contacts in parallel), marks what was applied, retries what failed with
- * backoff and dead-letters what keeps failing. At start it releases stale leases, so everything a
- * crash left unprocessed is drained again.
+ * Drains the inbox in id order: claims a batch and applies it in one transaction (ProjectionStore).
+ * A batch that fails is split until the failing events are alone; those are retried with backoff and
+ * dead-lettered after the last attempt, while every healthy event still applies. At start it releases
+ * stale leases, so everything a crash left unprocessed is drained again.
  */
 export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
   scoped: Effect.gen(function* () {
     const repo = yield* InboxRepository
     const inbox = yield* Inbox
+    const store = yield* ProjectionStore
     const deadLetters = yield* DeadLetterRepository
-    const contactActor = yield* ContactActor
-    const senderActor = yield* SenderActor
-    const senders = yield* SenderAccountRepository
-    const rollups = yield* RollupRepository
     const { pipelineMaxAttempts, pipelineEnabled } = yield* AppConfig
     const scope = yield* Effect.scope
     const metrics = yield* Effect.serviceOption(OpsMetrics)
-
-    const settle = (senderAccountIds: Iterable<string>) =>
-      Effect.forkIn(Effect.forEach(senderAccountIds, senderActor.settle, { concurrency: 8, discard: true }), scope)
+    const feed = yield* Effect.serviceOption(EventFeed)
 
     const deadLetter = (entry: InboxEntry, event: NormalizedEvent | null, error: string) =>
       Effect.gen(function* () {
@@ -63,60 +75,57 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
         yield* Effect.logWarning(`inbox row ${entry.id} dead-lettered: ${error}`)
       })
 
-    const failed = (entry: InboxEntry, event: NormalizedEvent, cause: Cause.Cause<unknown>) =>
+    /** Counts the attempt; true when the row is finished (dead-lettered). */
+    const failed = (entry: Decoded, error: string) =>
       Effect.gen(function* () {
-        const error = describe(cause)
         const now = yield* DateTime.now
-        const attempts = yield* repo.fail(entry.id, error, DateTime.addDuration(now, retryDelay(entry.attempts + 1)))
+        const attempts = yield* repo.fail(entry.row.id, error, DateTime.addDuration(now, retryDelay(entry.row.attempts + 1)))
         if (attempts >= pipelineMaxAttempts) {
-          yield* deadLetter(entry, event, `after ${attempts} attempts: ${error}`)
+          yield* deadLetter(entry.row, entry.event, `after ${attempts} attempts: ${error}`)
           return true
         }
-        yield* Effect.logWarning(`inbox row ${entry.id} failed (attempt ${attempts}), retrying`, cause)
+        yield* Effect.logWarning(`inbox row ${entry.row.id} failed (attempt ${attempts}), retrying: ${error}`)
         return false
       })
 
-    /** Moves the batch's rollup deltas into the rollups before the batch counts as done. */
-    const foldRollups = Effect.gen(function* () {
-      while ((yield* rollups.fold(rollupFoldSize)) === rollupFoldSize) continue
-    })
-
-    const process = (entries: ReadonlyArray<InboxEntry>) =>
+    /** Applies the entries, splitting on failure; answers how many inbox rows it finished. */
+    const applyOrSplit = (entries: ReadonlyArray<Decoded>): Effect.Effect<number> =>
       Effect.gen(function* () {
-        const byContact = new Map<string, Array<readonly [InboxEntry, NormalizedEvent]>>()
+        if (entries.length === 0) return 0
+        const exit = yield* Effect.exit(store.apply(entries))
+        if (Exit.isFailure(exit)) {
+          if (entries.length === 1) return (yield* failed(entries[0]!, describe(exit.cause))) ? 1 : 0
+          const [left, right] = split(entries)
+          return (yield* applyOrSplit(left)) + (yield* applyOrSplit(right))
+        }
+        const { applied, rejected, flagged } = exit.value
+        const refused = new Set(rejected.map((r) => r.entry.inboxId))
+        let finished = entries.length - refused.size
+        for (const { entry, reason } of rejected) finished += (yield* failed(entry as Decoded, reason)) ? 1 : 0
+        for (const account of flagged) yield* Effect.logWarning(`sender account ${account.id} flagged: ${account.flaggedReason}`)
+        if (Option.isSome(feed)) yield* Effect.forEach(applied, feed.value.publish, { discard: true })
+        if (Option.isSome(metrics)) {
+          const now = Date.now()
+          yield* metrics.value.applied(entries.flatMap((e) => refused.has(e.inboxId) ? [] : [(now - e.row.receivedAt.getTime()) / 1000]))
+        }
+        return finished
+      })
+
+    const process = (rows: ReadonlyArray<InboxEntry>) =>
+      Effect.gen(function* () {
+        const entries: Array<Decoded> = []
         let finished = 0
-        for (const entry of entries) {
-          const decoded = decodeEvent(entry.event)
-          if (Either.isLeft(decoded)) {
-            yield* deadLetter(entry, null, `stored event does not decode: ${decoded.left.message}`)
-            finished++
+        for (const row of rows) {
+          const decoded = decodeEvent(row.event)
+          if (Either.isRight(decoded)) {
+            entries.push({ inboxId: row.id, event: decoded.right, row })
             continue
           }
-          const key = contactKey(decoded.right)
-          const queue = byContact.get(key) ?? []
-          queue.push([entry, decoded.right])
-          byContact.set(key, queue)
+          yield* deadLetter(row, null, `stored event does not decode: ${decoded.left.message}`)
+          finished++
         }
-        const applied: Array<number> = []
-        const receivedAt: Array<Date> = []
-        const owed = new Set<string>()
-        yield* Effect.forEach(byContact.values(), (queue) =>
-          Effect.forEach(queue, ([entry, event]) =>
-            Effect.flatMap(Effect.exit(contactActor.apply(event)), (exit) => {
-              if (Exit.isSuccess(exit)) {
-                applied.push(entry.id)
-                receivedAt.push(entry.receivedAt)
-                if (exit.value.senderAccountId !== null) owed.add(exit.value.senderAccountId)
-                return Effect.void
-              }
-              return Effect.map(failed(entry, event, exit.cause), (dead) => void (finished += dead ? 1 : 0))
-            }), { discard: true }), { concurrency: keysInParallel, discard: true })
-        yield* foldRollups
-        const processedAt = yield* DateTime.now
-        yield* repo.complete(applied, processedAt)
-        if (Option.isSome(metrics)) yield* metrics.value.applied(receivedAt.map((at) => (processedAt.epochMillis - at.getTime()) / 1000))
-        yield* inbox.processed(applied.length + finished)
-        if (owed.size > 0) yield* settle(owed)
+        finished += yield* applyOrSplit(entries)
+        yield* inbox.processed(finished)
       })
 
     // One batch in flight per instance: the background loop and an explicit drain take turns.
@@ -130,7 +139,6 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
 
     const startDraining = Effect.gen(function* () {
       yield* repo.releaseLeases(yield* DateTime.now)
-      yield* settle(yield* senders.owedAccounts())
       yield* Effect.forkIn(Effect.forever(
         Effect.flatMap(drainOnce, (claimed) =>
           claimed > 0 ? Effect.void : Effect.race(inbox.awaitNewRows, Effect.sleep(idlePoll)))

@@ -1,8 +1,11 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Option, Schema } from "effect"
+import type { ContactAddresses } from "../domain/AddressEffects.js"
 import type { Channel } from "../domain/Event.js"
-import { normalizeAddress } from "../domain/Event.js"
+import { channels, normalizeAddress } from "../domain/Event.js"
+import type { Address } from "../domain/Projection.js"
+import { contactKey } from "../domain/Projection.js"
 import type { Contact, PushToken } from "../domain/Records.js"
 import { first, toDateTime } from "./Rows.js"
 
@@ -29,12 +32,7 @@ export interface AddressLookup {
   readonly whatsapp: ReadonlyArray<string>
 }
 
-export interface ContactAddresses {
-  readonly id: string
-  readonly email: string | null
-  readonly phone: string | null
-  readonly whatsapp: string | null
-}
+export type { ContactAddresses }
 
 /** The contacts column holding each channel's address; push addresses live in push_tokens. */
 export const addressColumn = { email: "email", sms: "phone", whatsapp: "whatsapp" } as const
@@ -193,7 +191,74 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       return Option.map(first(rows), (row) => decodeAttributes(row.attributes))
     }, Effect.orDie)
 
+    /** The contacts of many (org, channel, address) at once, each as `ensure` finds or creates it: a few statements in all. */
+    const ensureMany = Effect.fn("ContactRepository.ensureMany")(function* (wanted: ReadonlyArray<Address>) {
+      const found = new Map<string, ContactAddresses>()
+      const keyOf = (a: Pick<Address, "orgId" | "channel" | "address">) => contactKey({ orgId: a.orgId, channel: a.channel, recipient: a.address })
+      const hints = [...new Set(wanted.flatMap((a) => a.contactHint ?? []))]
+      if (hints.length > 0) {
+        const rows = yield* sql<ContactAddresses & { org_id: string }>`
+          SELECT id, org_id, email, phone, whatsapp FROM contacts WHERE id = ANY(${hints}::text[])`
+        const byId = new Map(rows.map((r) => [r.id, r]))
+        for (const a of wanted) {
+          const hinted = a.contactHint === null ? undefined : byId.get(a.contactHint)
+          if (hinted !== undefined && hinted.org_id === a.orgId && !found.has(keyOf(a))) found.set(keyOf(a), hinted)
+        }
+      }
+      const byAddress = (missing: ReadonlyArray<Address>) =>
+        Effect.gen(function* () {
+          if (missing.length === 0) return
+          const keys = JSON.stringify(missing.map((a) => ({ org_id: a.orgId, channel: a.channel, address: a.address })))
+          const on = (channel: Channel) => channel === "push"
+            ? sql`JOIN push_tokens t ON t.org_id = k.org_id AND t.token = k.address JOIN contacts c ON c.id = t.contact_id WHERE k.channel = 'push'`
+            : sql`JOIN contacts c ON c.org_id = k.org_id AND c.${sql(addressColumn[channel])} = k.address WHERE k.channel = ${channel}`
+          const rows = yield* sql<ContactAddresses & { org_id: string; channel: Channel; address: string }>`
+            WITH k AS (SELECT DISTINCT * FROM jsonb_to_recordset(${keys}::jsonb) AS k(org_id text, channel text, address text))
+            ${sql.join(" UNION ALL ", false)(channels.map((channel) =>
+              sql`SELECT k.org_id, k.channel, k.address, c.id, c.email, c.phone, c.whatsapp FROM k ${on(channel)}`))}`
+          for (const row of rows) found.set(keyOf({ orgId: row.org_id, channel: row.channel, address: row.address }), row)
+        })
+      const unfound = () => [...new Map(wanted.filter((a) => !found.has(keyOf(a))).map((a) => [keyOf(a), a])).values()]
+      yield* byAddress(unfound())
+      const missing = unfound()
+      const push = missing.filter((a) => a.channel === "push").map((a) => ({ org_id: a.orgId, token: a.address, id: crypto.randomUUID() }))
+      const others = missing.filter((a) => a.channel !== "push")
+      if (others.length > 0) {
+        const column = (channel: Channel) => others.map((a) => (a.channel === channel ? a.address : null))
+        // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
+        yield* sql`
+          INSERT INTO contacts (id, org_id, email, phone, whatsapp)
+          SELECT u.id, u.org_id, u.email, u.phone, u.whatsapp
+          FROM unnest(${others.map(() => crypto.randomUUID())}::text[], ${others.map((a) => a.orgId)}::text[], ${column("email")}::text[],
+            ${column("sms")}::text[], ${column("whatsapp")}::text[]) AS u(id, org_id, email, phone, whatsapp)
+          ORDER BY u.org_id, u.email, u.phone, u.whatsapp
+          ON CONFLICT DO NOTHING`
+      }
+      if (push.length > 0) {
+        // The token row is the lock: whoever links it first owns it, so no instance leaves an orphan contact.
+        const tokens = JSON.stringify(push)
+        yield* sql`INSERT INTO push_tokens (org_id, token, provider)
+          SELECT org_id, token, 'unknown' FROM jsonb_to_recordset(${tokens}::jsonb) AS k(org_id text, token text) ORDER BY 1, 2
+          ON CONFLICT (org_id, token) DO NOTHING`
+        const orphans = yield* sql<{ org_id: string; token: string; id: string }>`
+          SELECT t.org_id, t.token, k.id FROM push_tokens t
+          JOIN jsonb_to_recordset(${tokens}::jsonb) AS k(org_id text, token text, id text) ON t.org_id = k.org_id AND t.token = k.token
+          WHERE t.contact_id IS NULL ORDER BY 1, 2 FOR UPDATE OF t`
+        if (orphans.length > 0) {
+          const made = JSON.stringify(orphans)
+          yield* sql`INSERT INTO contacts (id, org_id) SELECT id, org_id FROM jsonb_to_recordset(${made}::jsonb) AS k(id text, org_id text)`
+          yield* sql`UPDATE push_tokens t SET contact_id = k.id
+            FROM jsonb_to_recordset(${made}::jsonb) AS k(org_id text, token text, id text) WHERE t.org_id = k.org_id AND t.token = k.token`
+        }
+      }
+      yield* byAddress(missing)
+      const lost = unfound()[0]
+      if (lost !== undefined) return yield* Effect.dieMessage(`no contact for a ${lost.channel} address of org ${lost.orgId}`)
+      return found
+    }, Effect.orDie)
+
     return {
+      ensureMany,
       findById, findByAddress, findByAddresses, ensure, createMany, attributesOf, markBounced, optOut, deactivatePushToken
     } as const
   })

@@ -123,8 +123,8 @@ const eventFromRow = (row: EventRow): DeliveryEvent => ({
 })
 
 /**
- * Delivery rows and their event chronology. `acquire` finds or creates the row for a provider's
- * message and recipient and, inside a transaction, locks it: concurrent instances serialize per row.
+ * Delivery rows and their event chronology, for the API and send-time registration; the pipeline
+ * reads and writes them in sets (ProjectionStore).
  */
 export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Sendtrail/DeliveryRepository", {
   effect: Effect.gen(function* () {
@@ -146,69 +146,13 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
       Effect.orDie
     )
 
-    const acquire = Effect.fn("DeliveryRepository.acquire")(function* (input: NewDelivery) {
-      const at = toDate(input.at)
-      yield* sql`
-        INSERT INTO deliveries (org_id, broadcast_id, contact_id, recipient, channel, status, provider,
-          provider_message_id, sender_account_id, cost_value, cost_unit, ${sql(`${input.status}_at`)}, created_at, updated_at)
-        VALUES (${input.orgId}, ${input.broadcastId}, ${input.contactId}, ${input.recipient}, ${input.channel},
-          ${input.status}, ${input.provider}, ${input.providerMessageId}, ${input.senderAccountId},
-          ${input.cost?.value ?? null}, ${input.cost?.unit ?? null}, ${input.reached ? at : null}, ${at}, ${at})
-        ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING`
-      return Option.getOrThrow(yield* selectByKey(input, true))
-    }, Effect.orDie)
-
-    /** The row by id, locked for the rest of the transaction. */
-    const lockById = Effect.fn("DeliveryRepository.lockById")(function* (id: number) {
-      const rows = yield* sql<DeliveryRow>`SELECT * FROM deliveries WHERE id = ${id} FOR UPDATE`
-      return Option.map(first(rows), fromRow)
-    }, Effect.orDie)
-
-    const saveState = Effect.fn("DeliveryRepository.saveState")(function* (id: number, state: DeliveryState, at: DateTime.Utc) {
-      yield* sql`
-        UPDATE deliveries SET
-          status = ${state.status},
-          error_reason = ${state.errorReason},
-          decided_at = ${toDateOrNull(state.decidedAt)},
-          decided_by = ${state.decidedBy},
-          ${sql.csv(statusPrecedence.map((s) => sql`${sql(`${s}_at`)} = ${toDateOrNull(state.milestones[s])}`))},
-          updated_at = ${toDate(at)}
-        WHERE id = ${id}`
-    }, Effect.orDie)
-
-    /** True when the event is new; false when (provider, provider event id) was recorded before. */
-    const appendEvent = Effect.fn("DeliveryRepository.appendEvent")(function* (deliveryId: number, event: NormalizedEvent) {
-      const rows = yield* sql<{ id: number }>`
-        INSERT INTO delivery_events (delivery_id, org_id, type, occurred_at, provider, provider_event_name, provider_event_id, details)
-        VALUES (${deliveryId}, ${event.orgId}, ${event.type}, ${toDate(event.occurredAt)}, ${event.provider},
-          ${event.providerEventName ?? null}, ${event.providerEventId}, ${JSON.stringify(event.details)}::jsonb)
-        ON CONFLICT (provider, provider_event_id) DO NOTHING
-        RETURNING id`
-      return rows.length > 0
-    }, Effect.orDie)
-
     const events = Effect.fn("DeliveryRepository.events")(function* (deliveryId: number) {
       const rows = yield* sql<EventRow>`SELECT * FROM delivery_events WHERE delivery_id = ${deliveryId} ORDER BY occurred_at, id`
       return rows.map(eventFromRow)
     }, Effect.orDie)
 
-    /** Soft bounces to this address, over all its deliveries, since its last delivery (or ever). */
-    const softBouncesSinceDelivery = Effect.fn("DeliveryRepository.softBouncesSinceDelivery")(
-      function* (orgId: string, channel: Channel, recipient: string) {
-        const rows = yield* sql<{ n: number }>`
-          WITH mine AS (
-            SELECT e.type, e.occurred_at, e.details FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
-            WHERE d.org_id = ${orgId} AND d.channel = ${channel} AND d.recipient = ${recipient})
-          SELECT count(*) AS n FROM mine
-          WHERE (type = 'soft_bounced' OR (type = 'bounced' AND details->>'bounceKind' = 'soft'))
-            AND occurred_at > coalesce((SELECT max(occurred_at) FROM mine WHERE type = 'delivered'), '-infinity')`
-        return rows[0]?.n ?? 0
-      },
-      Effect.orDie
-    )
-
     /**
-     * `acquire` for many rows at once, without locks: one INSERT … ON CONFLICT DO NOTHING for the new
+     * Finds or creates many rows at once, without locks: one INSERT … ON CONFLICT DO NOTHING for the new
      * keys, one SELECT for the rest. Rows go in as one jsonb parameter, so no batch meets the bind
      * parameter limit. Answers in input order; of inputs sharing a key the first decides.
      */
@@ -254,6 +198,9 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
       })
     }, Effect.orDie)
 
+    /** One row, found or created (a provider's event or a send registered before). */
+    const acquire = (input: NewDelivery) => Effect.map(registerMany([input]), (registered) => registered[0]!.delivery)
+
     /** Who the broadcast's deliveries in one of `statuses` went to: one entry per channel and recipient. */
     const recipientsWithStatus = Effect.fn("DeliveryRepository.recipientsWithStatus")(
       function* (orgId: string, broadcastId: string, statuses: ReadonlyArray<DeliveryStatus>) {
@@ -283,7 +230,7 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
 
     return {
       findForRecipient,
-      findById, findByProviderMessage, acquire, lockById, saveState, appendEvent, events, softBouncesSinceDelivery,
+      findById, findByProviderMessage, acquire, events,
       registerMany, recipientsWithStatus
     } as const
   })

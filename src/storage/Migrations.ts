@@ -2,10 +2,11 @@ import * as Migrator from "@effect/sql/Migrator"
 import { Effect, Layer } from "effect"
 import schema from "./migrations/0001_schema.js"
 import hostileInput from "./migrations/0002_hostile_input.js"
+import setApply from "./migrations/0003_set_apply.js"
 
 /** Static imports so a bundled or compiled service carries its migrations with it. */
 export const run = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_schema": schema, "0002_hostile_input": hostileInput }),
+  loader: Migrator.fromRecord({ "0001_schema": schema, "0002_hostile_input": hostileInput, "0003_set_apply": setApply }),
   table: "sendtrail_migrations"
 })
 

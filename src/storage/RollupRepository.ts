@@ -3,6 +3,7 @@ import { DateTime, Effect, Option } from "effect"
 import type { Channel } from "../domain/Event.js"
 import type { Counters, DailyRollup, RollupCounter } from "../domain/Rollup.js"
 import { makeCounters, rollupCounters } from "../domain/Rollup.js"
+import type { RollupIncrement as DayIncrement } from "../domain/Projection.js"
 import { first } from "./Rows.js"
 
 export interface RollupIncrement {
@@ -43,40 +44,28 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
         ON CONFLICT (broadcast_id) DO UPDATE SET ${addTo("rollup_broadcast")}`
     }, Effect.asVoid, Effect.orDie)
 
-    /** Records the deltas for a later `fold`: an append, so concurrent events never wait on one row. */
-    const defer = Effect.fn("RollupRepository.defer")(function* (input: RollupIncrement) {
-      const changed = rollupCounters.filter((counter) => (input.counters[counter] ?? 0) !== 0)
-      if (changed.length === 0) return
-      const deltas = Object.fromEntries(changed.map((counter) => [counter, input.counters[counter] ?? 0]))
-      yield* sql`INSERT INTO rollup_pending ${sql.insert({
-        org_id: input.orgId, day: DateTime.formatIsoDateUtc(input.day), channel: input.channel, broadcast_id: input.broadcastId, ...deltas
-      })}`
-    }, Effect.orDie)
-
     /**
-     * Moves up to `limit` deferred deltas into the rollups in one statement (taken, summed, added),
-     * so a delta counts exactly once even with several instances folding at the same time.
+     * Adds a batch's increments: one statement per rollup table, each row once, in key order so two
+     * instances adding to the same rows wait for each other instead of deadlocking.
      */
-    const fold = Effect.fn("RollupRepository.fold")(function* (limit: number) {
-      const sums = sql.csv(rollupCounters.map((counter) => sql`sum(${sql(counter)})`))
+    const incrementMany = Effect.fn("RollupRepository.incrementMany")(function* (increments: ReadonlyArray<DayIncrement>) {
+      if (increments.length === 0) return
+      const rows = JSON.stringify(increments.map((i) => ({ org_id: i.orgId, broadcast_id: i.broadcastId, channel: i.channel, day: i.day, ...i.counters })))
+      const recordset = sql`jsonb_to_recordset(${rows}::jsonb) AS u(org_id text, broadcast_id text, channel text, day date,
+        ${sql.unsafe(rollupCounters.map((counter) => `${counter} bigint`).join(", "))})`
+      const sums = sql.csv(rollupCounters.map((counter) => sql`coalesce(sum(u.${sql(counter)}), 0)`))
       const addTo = (table: string) =>
         sql.csv(rollupCounters.map((counter) => sql`${sql(counter)} = ${sql(table)}.${sql(counter)} + EXCLUDED.${sql(counter)}`))
-      const rows = yield* sql<{ folded: number }>`
-        WITH taken AS (
-          DELETE FROM rollup_pending
-          WHERE id IN (SELECT id FROM rollup_pending ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-          RETURNING *
-        ), daily AS (
-          INSERT INTO rollup_daily (org_id, day, channel, ${columns})
-          SELECT org_id, day, channel, ${sums} FROM taken GROUP BY org_id, day, channel
-          ON CONFLICT (org_id, day, channel) DO UPDATE SET ${addTo("rollup_daily")}
-        ), broadcast AS (
+      yield* sql`
+        INSERT INTO rollup_daily (org_id, day, channel, ${columns})
+        SELECT u.org_id, u.day, u.channel, ${sums} FROM ${recordset} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (org_id, day, channel) DO UPDATE SET ${addTo("rollup_daily")}`
+      if (increments.some((i) => i.broadcastId !== null)) {
+        yield* sql`
           INSERT INTO rollup_broadcast (broadcast_id, org_id, ${columns})
-          SELECT broadcast_id, min(org_id), ${sums} FROM taken WHERE broadcast_id IS NOT NULL GROUP BY broadcast_id
-          ON CONFLICT (broadcast_id) DO UPDATE SET ${addTo("rollup_broadcast")}
-        )
-        SELECT count(*) AS folded FROM taken`
-      return rows[0]?.folded ?? 0
+          SELECT u.broadcast_id, min(u.org_id), ${sums} FROM ${recordset} WHERE u.broadcast_id IS NOT NULL GROUP BY 1 ORDER BY 1
+          ON CONFLICT (broadcast_id) DO UPDATE SET ${addTo("rollup_broadcast")}`
+      }
     }, Effect.orDie)
 
     const forBroadcast = Effect.fn("RollupRepository.forBroadcast")(function* (broadcastId: string) {
@@ -97,6 +86,6 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
       Effect.orDie
     )
 
-    return { increment, defer, fold, forBroadcast, daily } as const
+    return { increment, incrementMany, forBroadcast, daily } as const
   })
 }) {}

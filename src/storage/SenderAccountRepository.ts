@@ -1,10 +1,9 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { Fragment } from "@effect/sql/Statement"
 import type { DateTime } from "effect"
 import { Effect, Option } from "effect"
 import type { SenderAccount, SenderMetric } from "../domain/Records.js"
-import type { SenderCounts, SenderPolicy } from "../domain/SenderPolicy.js"
-import { breach, formatPercent, rate } from "../domain/SenderPolicy.js"
+import type { SenderPolicy } from "../domain/SenderPolicy.js"
+import { breach, rate } from "../domain/SenderPolicy.js"
 import { first, toDate, toDateTime, toDateTimeOrNull } from "./Rows.js"
 
 export interface SenderCount {
@@ -17,28 +16,8 @@ export interface SenderCount {
   readonly policy: SenderPolicy
 }
 
-export interface OwedCount {
-  readonly deliveryId: number
-  readonly metric: SenderMetric
-  readonly senderAccountId: string
-  readonly orgId: string
-}
-
-export interface Owed {
-  readonly orgId: string
-  readonly counts: ReadonlyArray<readonly [SenderMetric, number]>
-}
-
-/** Sums owed counts per metric, in the order sent, delivered, bounced, complained (rates need sent first). */
-export const sumOwed = (rows: ReadonlyArray<{ readonly metric: SenderMetric; readonly orgId: string }>): Option.Option<Owed> => {
-  const first = rows[0]
-  if (first === undefined) return Option.none()
-  const order: ReadonlyArray<SenderMetric> = ["sent", "delivered", "bounced", "complained"]
-  const counts = order
-    .map((metric) => [metric, rows.filter((r) => r.metric === metric).length] as const)
-    .filter(([, n]) => n > 0)
-  return Option.some({ orgId: first.orgId, counts })
-}
+/** Counts to add to one account; rates and the flag follow from the sums. */
+export type SenderIncrement = { readonly id: string; readonly orgId: string } & { readonly [M in SenderMetric]: number }
 
 interface SenderRow {
   readonly id: string
@@ -76,43 +55,47 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
-    // Not idempotent by itself: callers count a milestone in the transaction that first records it.
-    const count = Effect.fn("SenderAccountRepository.count")(function* (input: SenderCount) {
-      const by = input.by ?? 1
-      const at = toDate(input.at)
-      const { policy } = input
-      const initial: SenderCounts = { sent: 0, delivered: 0, bounced: 0, complained: 0, [input.metric]: by }
-      const initialBreach = breach(initial, policy)
-      // In DO UPDATE every right-hand side sees the old row, so the new counts are spelled out.
-      const next = (metric: SenderMetric): Fragment =>
-        metric === input.metric ? sql`(s.${sql(metric)} + ${by}::int8)` : sql`s.${sql(metric)}`
-      const ratio = (metric: SenderMetric) =>
-        sql`(CASE WHEN ${next("sent")} = 0 THEN 0 ELSE ${next(metric)}::float8 / ${next("sent")} END)`
-      const bounceOver = sql`${ratio("bounced")} > ${policy.maxBounceRate}::float8`
-      const breaches = sql`s.flagged_at IS NULL AND ${next("sent")} >= ${policy.minimumSample}::int8
-        AND (${bounceOver} OR ${ratio("complained")} > ${policy.maxComplaintRate}::float8)`
-      const sentence = (label: string, metric: SenderMetric, threshold: number) =>
-        sql`${label}::text || to_char(${ratio(metric)} * 100, 'FM999999990.00') || '% exceeds '
-          || ${formatPercent(threshold)}::text || ' over ' || ${next("sent")} || ' sends'`
-      const rows = yield* sql<SenderRow>`
-        INSERT INTO sender_accounts AS s (id, org_id, sent, delivered, bounced, complained, bounce_rate, complaint_rate,
-          flagged_at, flagged_reason, updated_at)
-        VALUES (${input.id}, ${input.orgId}, ${initial.sent}, ${initial.delivered}, ${initial.bounced}, ${initial.complained},
-          ${rate(initial.bounced, initial.sent)}, ${rate(initial.complained, initial.sent)},
-          ${initialBreach === null ? null : at}, ${initialBreach}, ${at})
-        ON CONFLICT (id) DO UPDATE SET
-          ${sql(input.metric)} = ${next(input.metric)},
-          bounce_rate = ${ratio("bounced")},
-          complaint_rate = ${ratio("complained")},
-          flagged_at = CASE WHEN ${breaches} THEN ${at}::timestamptz ELSE s.flagged_at END,
-          flagged_reason = CASE WHEN ${breaches}
-            THEN CASE WHEN ${bounceOver} THEN ${sentence("bounce rate ", "bounced", policy.maxBounceRate)}
-              ELSE ${sentence("complaint rate ", "complained", policy.maxComplaintRate)} END
-            ELSE s.flagged_reason END,
-          updated_at = ${at}
-        RETURNING *`
-      return fromRow(rows[0]!)
-    }, Effect.orDie)
+    /**
+     * Adds the counts (one statement for every account, in id order so instances never deadlock), then
+     * sets rates and flags from the sums in a second: the policy decides, and an account is flagged once.
+     * Not idempotent by itself: callers count a milestone in the transaction that first records it.
+     */
+    const addCounts = Effect.fn("SenderAccountRepository.addCounts")(
+      function* (increments: ReadonlyArray<SenderIncrement>, at: DateTime.Utc, policy: SenderPolicy) {
+        if (increments.length === 0) return []
+        const sums = yield* sql<SenderRow>`
+          INSERT INTO sender_accounts AS s (id, org_id, sent, delivered, bounced, complained, updated_at)
+          SELECT u.id, u.org_id, u.sent, u.delivered, u.bounced, u.complained, ${toDate(at)}
+          FROM jsonb_to_recordset(${JSON.stringify(increments.map(({ orgId, ...counts }) => ({ ...counts, org_id: orgId })))}::jsonb)
+            AS u(id text, org_id text, sent bigint, delivered bigint, bounced bigint, complained bigint)
+          ORDER BY u.id
+          ON CONFLICT (id) DO UPDATE SET sent = s.sent + EXCLUDED.sent, delivered = s.delivered + EXCLUDED.delivered,
+            bounced = s.bounced + EXCLUDED.bounced, complained = s.complained + EXCLUDED.complained, updated_at = EXCLUDED.updated_at
+          RETURNING *`
+        const decided = sums.map((row) => ({
+          id: row.id, bounce_rate: rate(row.bounced, row.sent), complaint_rate: rate(row.complained, row.sent),
+          reason: row.flagged_at === null ? breach(row, policy) : null
+        }))
+        const rows = yield* sql<SenderRow>`
+          UPDATE sender_accounts s SET bounce_rate = u.bounce_rate, complaint_rate = u.complaint_rate,
+            flagged_at = CASE WHEN u.reason IS NULL THEN s.flagged_at ELSE ${toDate(at)} END,
+            flagged_reason = coalesce(u.reason, s.flagged_reason)
+          FROM jsonb_to_recordset(${JSON.stringify(decided)}::jsonb) AS u(id text, bounce_rate float8, complaint_rate float8, reason text)
+          WHERE s.id = u.id
+          RETURNING s.*`
+        return rows.map(fromRow)
+      },
+      // Both statements or neither, with the rows locked between them (a savepoint inside a batch's transaction).
+      sql.withTransaction,
+      Effect.orDie
+    )
+
+    /** One count of one metric (tests and tools); see addCounts. */
+    const count = (input: SenderCount) =>
+      Effect.map(
+        addCounts([{ id: input.id, orgId: input.orgId, sent: 0, delivered: 0, bounced: 0, complained: 0, [input.metric]: input.by ?? 1 }], input.at, input.policy),
+        (rows) => rows[0]!
+      )
 
     const findById = Effect.fn("SenderAccountRepository.findById")(function* (id: string) {
       return Option.map(first(yield* sql<SenderRow>`SELECT * FROM sender_accounts WHERE id = ${id}`), fromRow)
@@ -133,31 +116,6 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
       return yield* findById(id)
     }, Effect.orDie)
 
-    /** Records counts a sender account is owed, once per (delivery, metric), for its actor to settle. */
-    const owe = Effect.fn("SenderAccountRepository.owe")(function* (entries: ReadonlyArray<OwedCount>) {
-      if (entries.length === 0) return
-      yield* sql`
-        INSERT INTO sender_counts_pending ${sql.insert(entries.map((e) => ({
-          delivery_id: e.deliveryId,
-          metric: e.metric,
-          sender_account_id: e.senderAccountId,
-          org_id: e.orgId
-        })))}
-        ON CONFLICT (delivery_id, metric) DO NOTHING`
-    }, Effect.orDie)
-
-    /** Removes and sums what the account is owed; run it in the transaction that applies the sums. */
-    const takeOwed = Effect.fn("SenderAccountRepository.takeOwed")(function* (senderAccountId: string) {
-      const rows = yield* sql<{ metric: SenderMetric; org_id: string }>`
-        DELETE FROM sender_counts_pending WHERE sender_account_id = ${senderAccountId} RETURNING metric, org_id`
-      return sumOwed(rows.map((r) => ({ metric: r.metric, orgId: r.org_id })))
-    }, Effect.orDie)
-
-    const owedAccounts = Effect.fn("SenderAccountRepository.owedAccounts")(function* () {
-      const rows = yield* sql<{ id: string }>`SELECT DISTINCT sender_account_id AS id FROM sender_counts_pending`
-      return rows.map((r) => r.id)
-    }, Effect.orDie)
-
-    return { count, findById, list, unflag, owe, takeOwed, owedAccounts } as const
+    return { addCounts, count, findById, list, unflag } as const
   })
 }) {}

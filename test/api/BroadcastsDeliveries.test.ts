@@ -1,6 +1,5 @@
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Option, Schema } from "effect"
-import { SenderActor } from "../../src/actors/SenderActor.js"
 import { emptyCounters } from "../../src/domain/Rollup.js"
 import { Inbox } from "../../src/ingest/Inbox.js"
 import { Pipeline } from "../../src/ingest/Pipeline.js"
@@ -14,11 +13,10 @@ import { unique } from "../support/providerRoutes.js"
 const row = (messageId: string, recipient: string, extra: Record<string, unknown> = {}) =>
   ({ recipient, channel: "email", provider: "sendgrid", providerMessageId: messageId, ...extra })
 
-/** Applies what the inbox holds and settles the account, as the pipeline does in the background. */
+/** Applies what the inbox holds, as the pipeline does in the background, and reads the account. */
 const applyAndSettle = (senderAccountId: string) =>
   Effect.gen(function* () {
     yield* (yield* Pipeline).drain
-    yield* (yield* SenderActor).settle(senderAccountId)
     return Option.getOrThrow(yield* (yield* SenderAccountRepository).findById(senderAccountId))
   })
 

@@ -55,8 +55,6 @@ layer(service, { excludeTestServices: true })("GET /metrics", (it) => {
       expect(valueOf(after, "sendtrail_pipeline_lag_seconds_bucket{le=\"+Inf\"}")).toBe(lagCount + 2)
       expect(valueOf(after, "sendtrail_inbox_backlog")).toBe(0)
       expect(valueOf(after, "sendtrail_inbox_oldest_unprocessed_seconds")).toBe(0)
-      expect(valueOf(after, "sendtrail_live_actors{kind=\"contact\"}")).toBeGreaterThanOrEqual(1)
-      expect(valueOf(after, "sendtrail_live_actors{kind=\"sender\"}")).toBeGreaterThanOrEqual(0)
       expect(valueOf(after, "sendtrail_dead_letters")).toBe(0)
       expect(valueOf(after, "sendtrail_flagged_sender_accounts")).toBe(0)
       expect(after).toContain("# TYPE sendtrail_pipeline_lag_seconds histogram")

@@ -3,9 +3,9 @@ import { Effect, Layer, Option } from "effect"
 import { ContactImport, maxListedRows } from "../../src/contacts/ContactImport.js"
 import { ActivityRepository } from "../../src/storage/ActivityRepository.js"
 import { ContactRepository } from "../../src/storage/ContactRepository.js"
-import * as MemoryActivities from "../../src/storage/memory/ActivityRepository.js"
-import * as MemoryContacts from "../../src/storage/memory/ContactRepository.js"
-import * as Transactor from "../../src/storage/Transactor.js"
+import * as MemoryActivities from "../support/memory/ActivityRepository.js"
+import * as MemoryContacts from "../support/memory/ContactRepository.js"
+import * as Transactor from "../support/memory/Transactor.js"
 
 const world = ContactImport.Default.pipe(Layer.provideMerge(Layer.mergeAll(MemoryContacts.layer, MemoryActivities.layer, Transactor.inMemory)))
 const json = (rows: ReadonlyArray<unknown>) => new TextEncoder().encode(JSON.stringify(rows))

@@ -10,7 +10,7 @@ import { RollupRepository } from "../../src/storage/RollupRepository.js"
 import { SenderAccountRepository } from "../../src/storage/SenderAccountRepository.js"
 import { SuppressionRepository } from "../../src/storage/SuppressionRepository.js"
 import { sqlBackends } from "../support/databases.js"
-import { ingestInMemory, ingestSql } from "../support/ingest.js"
+import { ingestSql } from "../support/ingest.js"
 
 const base = DateTime.unsafeMake("2026-06-01T00:00:00Z")
 const types: ReadonlyArray<EventType> = ["sent", "delivered", "opened", "clicked", "bounced", "soft_bounced", "deferred", "complained", "unsubscribed", "failed"]
@@ -96,10 +96,7 @@ const check = (input: typeof scenario extends fc.Arbitrary<infer T> ? T : never)
     if (outbound > 0) expect(Option.map(yield* senders.findById(sender), (a) => [a.sent, a.delivered])).toEqual(Option.some([outbound, delivered]))
   })
 
-const worlds = [
-  { name: "in-memory", layer: ingestInMemory(), runs: 40 },
-  ...sqlBackends.map((backend) => ({ name: backend.name, layer: ingestSql(backend), runs: 12 }))
-]
+const worlds = sqlBackends.map((backend) => ({ name: backend.name, layer: ingestSql(backend), runs: 25 }))
 
 for (const world of worlds) {
   layer(world.layer, { excludeTestServices: true, timeout: "60 seconds" })(`convergence (${world.name})`, (it) => {

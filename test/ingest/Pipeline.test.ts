@@ -1,6 +1,6 @@
 import { describe, expect, layer } from "@effect/vitest"
-import { DateTime, Effect, Layer, Option } from "effect"
-import { ContactActor } from "../../src/actors/ContactActor.js"
+import { DateTime, Effect, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Inbox } from "../../src/ingest/Inbox.js"
 import { Pipeline } from "../../src/ingest/Pipeline.js"
 import { ActivityRepository } from "../../src/storage/ActivityRepository.js"
@@ -12,11 +12,14 @@ import { RollupRepository } from "../../src/storage/RollupRepository.js"
 import { SenderAccountRepository } from "../../src/storage/SenderAccountRepository.js"
 import { SuppressionRepository } from "../../src/storage/SuppressionRepository.js"
 import { makeEvent } from "../support/events.js"
-import { ingestInMemory } from "../support/ingest.js"
+import { sqlBackends } from "../support/databases.js"
+import { ingestSql } from "../support/ingest.js"
 
 const day = DateTime.unsafeMake("2026-02-10T09:00:00Z")
 
-/** Settling a sender account runs behind the pipeline; wait for it rather than for a fixed time. */
+const backend = sqlBackends[0]!
+
+/** A failed row waits for its retry (1 s); drain until the check passes rather than for a fixed time. */
 const eventually = <A>(check: Effect.Effect<A>, accept: (a: A) => boolean) =>
   Effect.gen(function* () {
     for (let i = 0; i < 200; i++) {
@@ -28,7 +31,7 @@ const eventually = <A>(check: Effect.Effect<A>, accept: (a: A) => boolean) =>
   })
 
 describe("pipeline", () => {
-  layer(ingestInMemory(), { excludeTestServices: true })((it) => {
+  layer(ingestSql(backend), { excludeTestServices: true })((it) => {
     it.effect("an event in the inbox is applied to the delivery, the contact, suppressions, activities, rollups and the sender", () =>
       Effect.gen(function* () {
         const inbox = yield* Inbox
@@ -52,13 +55,13 @@ describe("pipeline", () => {
         expect((yield* (yield* ActivityRepository).forContact(contact.id, 10)).map((a) => a.title)).toEqual(["Email bounced"])
         const daily = yield* (yield* RollupRepository).daily("org-p1", day, day)
         expect(daily[0]?.counters).toMatchObject({ sent: 1, bounced: 1 })
-        const sender = yield* eventually((yield* SenderAccountRepository).findById("sender-p1"), Option.isSome)
+        const sender = yield* (yield* SenderAccountRepository).findById("sender-p1")
         expect(Option.map(sender, (s) => [s.sent, s.bounced])).toEqual(Option.some([1, 1]))
         expect((yield* (yield* InboxRepository).backlog()).pending).toBe(0)
       }))
   })
 
-  layer(ingestInMemory({ SOFT_BOUNCE_ESCALATION: "3" }), { excludeTestServices: true })((it) => {
+  layer(ingestSql(backend, { SOFT_BOUNCE_ESCALATION: "3" }), { excludeTestServices: true })((it) => {
     const soft = (org: string, n: number, minutes: number, type: "soft_bounced" | "delivered" = "soft_bounced") =>
       makeEvent({ orgId: org, type, providerMessageId: `m-${n}`, providerEventId: `${org}-${n}`, recipient: "sam@example.com", occurredAt: DateTime.add(day, { minutes }) })
     const suppressed = (org: string) =>
@@ -98,24 +101,19 @@ describe("pipeline", () => {
         expect(yield* suppressed("org-pol")).toBe(false)
         const delivery = Option.getOrThrow(yield* (yield* DeliveryRepository).findByProviderMessage({ orgId: "org-pol", provider: "generic", providerMessageId: "msg-1", recipient: "sam@example.com" }))
         expect(delivery.status).toBe("bounced")
-        const sender = yield* eventually((yield* SenderAccountRepository).findById("sender-pol"), Option.isSome)
+        const sender = yield* (yield* SenderAccountRepository).findById("sender-pol")
         expect(Option.map(sender, (a) => a.bounced)).toEqual(Option.some(1))
       }))
   })
 
-  const failing = ContactActor.make({
-    apply: (event) => event.recipient.startsWith("boom") ? Effect.die(new Error(`cannot apply ${event.providerEventId}`)) : Effect.succeed({ applied: true, senderAccountId: null }),
-    liveActors: Effect.succeed(0)
-  })
-
-  layer(ingestInMemory({}, Layer.succeed(ContactActor, failing)), { excludeTestServices: true })((it) => {
-    it.effect("an event that keeps failing is retried after a backoff and dead-lettered after the last attempt; others go on", () =>
+  layer(ingestSql(backend), { excludeTestServices: true })((it) => {
+    it.effect("an event naming no delivery of its org is retried after a backoff and dead-lettered after the last attempt; others go on", () =>
       Effect.gen(function* () {
         const inbox = yield* Inbox
         const pipeline = yield* Pipeline
         yield* inbox.append([
-          makeEvent({ type: "delivered", recipient: "boom@example.com", providerEventId: "p2-boom" }),
-          makeEvent({ type: "delivered", recipient: "fine@example.com", providerEventId: "p2-fine" })
+          makeEvent({ orgId: "org-p2", type: "opened", deliveryId: 987_654_321, providerEventId: "p2-boom" }),
+          makeEvent({ orgId: "org-p2", type: "delivered", recipient: "fine@example.com", providerEventId: "p2-fine" })
         ])
         yield* pipeline.drain
         const repo = yield* InboxRepository
@@ -127,8 +125,31 @@ describe("pipeline", () => {
         )
         expect(letters).toHaveLength(1)
         expect(letters[0]).toMatchObject({ stage: "apply", provider: "generic" })
-        expect(letters[0]!.error).toMatch(/after 2 attempts.*cannot apply p2-boom/)
+        expect(letters[0]!.error).toMatch(/after 2 attempts.*names delivery 987654321/)
         expect((yield* repo.backlog()).pending).toBe(0)
+      }))
+
+    it.effect("one event whose write fails among 1,000 does not stop the other 999: the batch is split until it stands alone", () =>
+      Effect.gen(function* () {
+        const sql = yield* SqlClient.SqlClient
+        // A real failure inside PostgreSQL for one event, wherever it sits in the batch.
+        yield* sql.unsafe(`
+          CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN IF NEW.provider_event_id = 'poison' THEN RAISE EXCEPTION 'poisoned event'; END IF; RETURN NEW; END $$;
+          CREATE TRIGGER refuse_poison BEFORE INSERT ON delivery_events FOR EACH ROW EXECUTE FUNCTION refuse_poison()`)
+        const events = Array.from({ length: 1_000 }, (_, i) => makeEvent({
+          orgId: "org-poison", type: "delivered", recipient: `r${i % 300}@example.com`, providerMessageId: `m-${i}`,
+          providerEventId: i === 617 ? "poison" : `ok-${i}`
+        }))
+        yield* (yield* Inbox).append(events)
+        yield* (yield* Pipeline).drain
+        const [applied] = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM delivery_events WHERE org_id = 'org-poison'`
+        expect(applied!.n).toBe(999)
+        const [left] = yield* sql<{ provider_event_id: string; attempts: number; last_error: string }>`
+          SELECT provider_event_id, attempts, last_error FROM ingest_inbox WHERE org_id = 'org-poison' AND processed_at IS NULL`
+        expect(left).toMatchObject({ provider_event_id: "poison", attempts: 1, last_error: expect.stringMatching(/poisoned event/) })
+        const daily = yield* (yield* RollupRepository).daily("org-poison", DateTime.unsafeMake("2026-01-01T00:00:00Z"), DateTime.unsafeMake("2026-01-01T00:00:00Z"))
+        expect(daily[0]?.counters.delivered).toBe(999)
       }))
   })
 })

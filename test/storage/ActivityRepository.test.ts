@@ -2,7 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Layer } from "effect"
 import type { NewActivity } from "../../src/storage/ActivityRepository.js"
 import { ActivityRepository } from "../../src/storage/ActivityRepository.js"
-import * as MemoryActivities from "../../src/storage/memory/ActivityRepository.js"
+import * as MemoryActivities from "../support/memory/ActivityRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const backends = [

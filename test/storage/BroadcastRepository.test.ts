@@ -1,13 +1,11 @@
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { BroadcastRepository } from "../../src/storage/BroadcastRepository.js"
-import * as MemoryBroadcasts from "../../src/storage/memory/BroadcastRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const at = DateTime.unsafeMake("2026-04-03T09:00:00Z")
 
 const backends = [
-  { name: "in-memory", layer: MemoryBroadcasts.layer },
   ...sqlBackends.map((b) => ({ name: b.name, layer: BroadcastRepository.Default.pipe(Layer.provide(b.layer)) }))
 ]
 

@@ -1,13 +1,11 @@
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { ConnectionRepository, newConnectionId } from "../../src/storage/ConnectionRepository.js"
-import * as MemoryConnections from "../../src/storage/memory/ConnectionRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const at = DateTime.unsafeMake("2026-04-04T09:00:00Z")
 
 const backends = [
-  { name: "in-memory", layer: MemoryConnections.layer },
   ...sqlBackends.map((b) => ({ name: b.name, layer: ConnectionRepository.Default.pipe(Layer.provide(b.layer)) }))
 ]
 

@@ -1,7 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { ContactRepository } from "../../src/storage/ContactRepository.js"
-import * as MemoryContacts from "../../src/storage/memory/ContactRepository.js"
+import * as MemoryContacts from "../support/memory/ContactRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const backends = [

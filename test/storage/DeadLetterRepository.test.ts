@@ -1,13 +1,11 @@
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { DeadLetterRepository } from "../../src/storage/DeadLetterRepository.js"
-import * as MemoryDeadLetters from "../../src/storage/memory/DeadLetterRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const at = DateTime.unsafeMake("2026-04-02T08:00:00Z")
 
 const backends = [
-  { name: "in-memory", layer: MemoryDeadLetters.layer },
   ...sqlBackends.map((b) => ({ name: b.name, layer: DeadLetterRepository.Default.pipe(Layer.provide(b.layer)) }))
 ]
 

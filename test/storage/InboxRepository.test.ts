@@ -1,7 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Layer } from "effect"
 import { InboxRepository } from "../../src/storage/InboxRepository.js"
-import * as MemoryInbox from "../../src/storage/memory/InboxRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const t0 = DateTime.unsafeMake("2026-04-01T12:00:00Z")
@@ -9,7 +8,6 @@ const later = (seconds: number) => DateTime.add(t0, { seconds })
 const event = (provider: string, id: string) => ({ orgId: "org-inbox", provider, providerEventId: id, event: { id, nested: { ok: true } } })
 
 const backends = [
-  { name: "in-memory", layer: MemoryInbox.layer },
   ...sqlBackends.map((b) => ({ name: b.name, layer: InboxRepository.Default.pipe(Layer.provide(b.layer)) }))
 ]
 

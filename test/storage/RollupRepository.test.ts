@@ -1,12 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { emptyCounters } from "../../src/domain/Rollup.js"
-import * as MemoryRollups from "../../src/storage/memory/RollupRepository.js"
 import { RollupRepository } from "../../src/storage/RollupRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const backends = [
-  { name: "in-memory", layer: MemoryRollups.layer },
   ...sqlBackends.map((b) => ({ name: b.name, layer: RollupRepository.Default.pipe(Layer.provide(b.layer)) }))
 ]
 
@@ -74,23 +72,18 @@ for (const backend of backends) {
         expect(daily?.counters).toEqual(total)
       }))
 
-    it.effect("deferred deltas count once the fold has moved them, each exactly once", () =>
+    it.effect("a batch's increments add up per org, day and channel and per broadcast, in one call", () =>
       Effect.gen(function* () {
         const repo = yield* RollupRepository
-        const org = "org-fold"
-        const input = (counters: Record<string, number>, broadcastId: string | null = "b-fold") =>
-          ({ orgId: org, broadcastId, channel: "email" as const, day, counters })
-        yield* repo.defer(input({ sent: 1, delivered: 1 }))
-        yield* repo.defer(input({ sent: 1, opened_total: 2 }))
-        yield* repo.defer(input({ failed: 1 }, null))
-        yield* repo.defer(input({}))
-        expect(yield* repo.daily(org, day, day)).toEqual([])
-        let folded = 0
-        for (let i = 0; i < 5; i++) folded += yield* repo.fold(2)
-        expect(folded).toBe(3)
-        expect((yield* repo.daily(org, day, day))[0]?.counters).toMatchObject({ sent: 2, delivered: 1, opened_total: 2, failed: 1 })
-        expect(Option.map(yield* repo.forBroadcast("b-fold"), (c) => [c.sent, c.delivered, c.opened_total, c.failed])).toEqual(Option.some([2, 1, 2, 0]))
-        expect(yield* repo.fold(100)).toBe(0)
+        const org = "org-many"
+        const input = (counters: Record<string, number>, broadcastId: string | null = "b-many", channel: "email" | "sms" = "email") =>
+          ({ orgId: org, broadcastId, channel, day: "2026-03-01", counters })
+        yield* repo.incrementMany([input({ sent: 1, delivered: 1 }), input({ sent: 1, opened_total: 2 }), input({ failed: 1 }, null), input({ sent: 5 }, null, "sms")])
+        yield* repo.incrementMany([input({ sent: 1 })])
+        const days = yield* repo.daily(org, day, day)
+        expect(days.map((d) => [d.channel, d.counters.sent, d.counters.delivered, d.counters.opened_total, d.counters.failed]))
+          .toEqual([["email", 3, 1, 2, 1], ["sms", 5, 0, 0, 0]])
+        expect(Option.map(yield* repo.forBroadcast("b-many"), (c) => [c.sent, c.delivered, c.opened_total, c.failed])).toEqual(Option.some([3, 1, 2, 0]))
       }))
   })
 }

@@ -1,12 +1,10 @@
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Layer, Option } from "effect"
 import type { SenderMetric } from "../../src/domain/Records.js"
-import * as MemorySenders from "../../src/storage/memory/SenderAccountRepository.js"
 import { SenderAccountRepository } from "../../src/storage/SenderAccountRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const backends = [
-  { name: "in-memory", layer: MemorySenders.layer },
   ...sqlBackends.map((b) => ({ name: b.name, layer: SenderAccountRepository.Default.pipe(Layer.provide(b.layer)) }))
 ]
 
@@ -96,17 +94,16 @@ for (const backend of backends) {
         expect(yield* repo.findById("s-none")).toEqual(Option.none())
       }))
 
-    it.effect("counts owed are kept once per delivery and metric, and taken away whole, sends first", () =>
+    it.effect("a batch's counts add to several accounts at once, and the sums decide rates and flags", () =>
       Effect.gen(function* () {
         const repo = yield* SenderAccountRepository
-        const owed = (deliveryId: number, metric: SenderMetric) => ({ deliveryId, metric, senderAccountId: "s-owed", orgId: "org-owed" })
-        yield* repo.owe([owed(9001, "bounced"), owed(9001, "sent"), owed(9002, "sent")])
-        yield* repo.owe([owed(9001, "sent"), owed(9002, "delivered")])
-        expect(yield* repo.owedAccounts()).toContain("s-owed")
-        const taken = yield* repo.takeOwed("s-owed")
-        expect(taken).toEqual(Option.some({ orgId: "org-owed", counts: [["sent", 2], ["delivered", 1], ["bounced", 1]] }))
-        expect(yield* repo.takeOwed("s-owed")).toEqual(Option.none())
-        expect(yield* repo.owedAccounts()).not.toContain("s-owed")
+        const counts = (id: string, sent: number, bounced: number) => ({ id, orgId: "org-many", sent, delivered: 0, bounced, complained: 0 })
+        yield* repo.addCounts([counts("s-many-a", 60, 1), counts("s-many-b", 60, 0)], at, policy)
+        const flagged = yield* repo.addCounts([counts("s-many-a", 40, 3), counts("s-many-b", 40, 1)], at, policy)
+        expect(flagged.map((a) => [a.id, a.sent, a.bounced, a.bounceRate, a.flaggedReason])).toEqual([
+          ["s-many-a", 100, 4, 0.04, "bounce rate 4.00% exceeds 3.00% over 100 sends"],
+          ["s-many-b", 100, 1, 0.01, null]
+        ])
       }))
   })
 }

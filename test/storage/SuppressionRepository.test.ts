@@ -2,13 +2,11 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import type { Category, Channel } from "../../src/domain/Event.js"
 import type { Suppression } from "../../src/domain/Records.js"
-import * as MemorySuppressions from "../../src/storage/memory/SuppressionRepository.js"
 import type { NewSuppression } from "../../src/storage/SuppressionRepository.js"
 import { SuppressionRepository } from "../../src/storage/SuppressionRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const backends = [
-  { name: "in-memory", layer: MemorySuppressions.layer },
   ...sqlBackends.map((b) => ({ name: b.name, layer: SuppressionRepository.Default.pipe(Layer.provide(b.layer)) }))
 ]
 

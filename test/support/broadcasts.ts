@@ -1,14 +1,13 @@
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { SignJWT } from "jose"
-import { ContactActor } from "../../src/actors/ContactActor.js"
 import { vendorServices } from "./providerRoutes.js"
 import { baseUrl, inProcessService } from "./server.js"
 
 export const jwtSecret = "broadcasts-test-secret"
 
 /** The whole service in-process, with the org API keyed by `jwtSecret`. */
-export const broadcastsService = (config: Record<string, string> = {}, contactActor: Layer.Layer<ContactActor, never, Layer.Layer.Context<typeof ContactActor.Default>> = ContactActor.Default) =>
-  inProcessService({ JWT_SECRET: jwtSecret, ...config }, vendorServices, contactActor)
+export const broadcastsService = (config: Record<string, string> = {}) =>
+  inProcessService({ JWT_SECRET: jwtSecret, ...config }, vendorServices)
 
 export const orgToken = (org: string) =>
   Effect.promise(() =>

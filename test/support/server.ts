@@ -1,7 +1,6 @@
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as BunHttpServer from "@effect/platform-bun/BunHttpServer"
 import { Effect, Layer, Logger, LogLevel } from "effect"
-import { ContactActor } from "../../src/actors/ContactActor.js"
 import * as Server from "../../src/api/Server.js"
 import { makeIngest, RepositoriesSql, withBroadcasts } from "../../src/App.js"
 import type { VendorRequirements } from "../../src/providers/Registry.js"
@@ -19,11 +18,10 @@ export const baseUrl = Effect.map(HttpServer.HttpServer, (server) =>
  */
 export const inProcessService = <E>(
   config: Record<string, string>,
-  vendorServices: Layer.Layer<VendorRequirements, E>,
-  contactActor: Layer.Layer<ContactActor, never, Layer.Layer.Context<typeof ContactActor.Default>> = ContactActor.Default
+  vendorServices: Layer.Layer<VendorRequirements, E>
 ) =>
   Server.serve(BunHttpServer.layer({ port: 0 })).pipe(
-    Layer.provideMerge(withBroadcasts(makeIngest(contactActor, vendorServices))),
+    Layer.provideMerge(withBroadcasts(makeIngest(vendorServices))),
     Layer.provideMerge(RepositoriesSql),
     Layer.provideMerge(testDatabaseLayer),
     Layer.provideMerge(AppConfig.Default),

@@ -1,6 +1,6 @@
 import { DateTime, Effect, Layer, Ref } from "effect"
-import type { Activity, AuditEntry } from "../../domain/Records.js"
-import { ActivityRepository } from "../ActivityRepository.js"
+import type { Activity, AuditEntry } from "../../../src/domain/Records.js"
+import { ActivityRepository } from "../../../src/storage/ActivityRepository.js"
 
 interface Tables {
   readonly activities: ReadonlyMap<string, Activity>

@@ -1,8 +1,11 @@
 import { DateTime, Effect, Layer, Option, Ref } from "effect"
-import type { Channel } from "../../domain/Event.js"
-import { normalizeAddress } from "../../domain/Event.js"
-import type { Contact } from "../../domain/Records.js"
-import { addressColumn, ContactRepository } from "../ContactRepository.js"
+import type { Channel } from "../../../src/domain/Event.js"
+import { normalizeAddress } from "../../../src/domain/Event.js"
+import type { ContactAddresses } from "../../../src/domain/AddressEffects.js"
+import { contactKey } from "../../../src/domain/Projection.js"
+import type { Contact } from "../../../src/domain/Records.js"
+import type { EnsureContact } from "../../../src/storage/ContactRepository.js"
+import { addressColumn, ContactRepository } from "../../../src/storage/ContactRepository.js"
 
 type ContactCore = Omit<Contact, "pushTokens">
 
@@ -52,36 +55,42 @@ export const layer = Layer.effect(
           return next === undefined ? t : { ...t, contacts: new Map(t.contacts).set(id, next) }
         }))
 
+  const ensure = (input: EnsureContact) =>
+      Effect.flatMap(DateTime.now, (now) =>
+        Ref.modify(tables, (t) => {
+          const byId = input.contactId === null ? undefined : t.contacts.get(input.contactId)
+          const existing = byId?.orgId === input.orgId ? byId : lookup(t, input.orgId, input.channel, input.address)
+          if (existing !== undefined) return [withTokens(t, existing), t]
+          const address = normalizeAddress(input.channel, input.address)
+          const contact: ContactCore = {
+            id: crypto.randomUUID(),
+            orgId: input.orgId,
+            email: input.channel === "email" ? address : null,
+            phone: input.channel === "sms" ? address : null,
+            whatsapp: input.channel === "whatsapp" ? address : null,
+            bouncedChannels: [],
+            optedOut: [],
+            createdAt: now,
+            updatedAt: now
+          }
+          const sameToken = (row: TokenRow) => row.orgId === input.orgId && row.token === address
+          const tokens = input.channel !== "push"
+            ? t.tokens
+            : t.tokens.some(sameToken)
+            ? t.tokens.map((row) => sameToken(row) ? { ...row, contactId: contact.id } : row)
+            : [...t.tokens, { orgId: input.orgId, token: address, contactId: contact.id, provider: "unknown", active: true }]
+          const next = { ...t, contacts: new Map(t.contacts).set(contact.id, contact), tokens }
+          return [withTokens(next, contact), next]
+        }))
+
     return ContactRepository.make({
       findById: (id) => find((t) => t.contacts.get(id)),
       findByAddress: (orgId, channel, address) => find((t) => lookup(t, orgId, channel, address)),
-      ensure: (input) =>
-        Effect.flatMap(DateTime.now, (now) =>
-          Ref.modify(tables, (t) => {
-            const byId = input.contactId === null ? undefined : t.contacts.get(input.contactId)
-            const existing = byId?.orgId === input.orgId ? byId : lookup(t, input.orgId, input.channel, input.address)
-            if (existing !== undefined) return [withTokens(t, existing), t]
-            const address = normalizeAddress(input.channel, input.address)
-            const contact: ContactCore = {
-              id: crypto.randomUUID(),
-              orgId: input.orgId,
-              email: input.channel === "email" ? address : null,
-              phone: input.channel === "sms" ? address : null,
-              whatsapp: input.channel === "whatsapp" ? address : null,
-              bouncedChannels: [],
-              optedOut: [],
-              createdAt: now,
-              updatedAt: now
-            }
-            const sameToken = (row: TokenRow) => row.orgId === input.orgId && row.token === address
-            const tokens = input.channel !== "push"
-              ? t.tokens
-              : t.tokens.some(sameToken)
-              ? t.tokens.map((row) => sameToken(row) ? { ...row, contactId: contact.id } : row)
-              : [...t.tokens, { orgId: input.orgId, token: address, contactId: contact.id, provider: "unknown", active: true }]
-            const next = { ...t, contacts: new Map(t.contacts).set(contact.id, contact), tokens }
-            return [withTokens(next, contact), next]
-          })),
+      ensure,
+      ensureMany: (wanted) =>
+        Effect.reduce(wanted, new Map<string, ContactAddresses>(), (found, a) =>
+          Effect.map(ensure({ orgId: a.orgId, channel: a.channel, address: a.address, contactId: a.contactHint }), (c) =>
+            found.set(contactKey({ orgId: a.orgId, channel: a.channel, recipient: a.address }), c))),
       findByAddresses: (orgId, lookup) =>
         Effect.map(Ref.get(tables), (t) => {
           const wanted = {

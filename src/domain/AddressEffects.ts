@@ -1,0 +1,149 @@
+import type { Channel } from "./Event.js"
+import { eventKey } from "./Event.js"
+import { hardBounceEffects } from "./Lifecycle.js"
+import type { AddressEffect } from "./Projection.js"
+import { contactKey, escalationReason } from "./Projection.js"
+import type { SuppressionReason } from "./Records.js"
+import { optOutEntry } from "./Records.js"
+
+/** The contact an address belongs to, with its other addresses (a complaint suppresses them all). */
+export interface ContactAddresses {
+  readonly id: string
+  readonly email: string | null
+  readonly phone: string | null
+  readonly whatsapp: string | null
+}
+
+export interface SuppressionRow {
+  readonly orgId: string
+  readonly channel: Channel
+  readonly address: string
+  /** "" for the whole channel. */
+  readonly category: string
+  readonly reason: SuppressionReason
+  readonly source: string
+  readonly metadata: Record<string, unknown>
+}
+
+export interface ActivityRow {
+  readonly orgId: string
+  readonly contactId: string
+  readonly deliveryId: number
+  readonly kind: string
+  readonly title: string
+  readonly reason: string | null
+  readonly sourceKey: string
+  readonly occurredAt: number
+}
+
+export interface AuditRow {
+  readonly orgId: string
+  readonly actor: string
+  readonly action: string
+  readonly subject: string
+  readonly details: Record<string, unknown>
+  readonly sourceKey: string
+}
+
+/** The rows a batch's address effects write, once the contacts are known. */
+export interface AddressWrites {
+  readonly suppressions: ReadonlyArray<SuppressionRow>
+  /** Bounce suppressions a withdrawn escalation had made. */
+  readonly liftedSuppressions: ReadonlyArray<Pick<SuppressionRow, "orgId" | "channel" | "address">>
+  readonly bounced: ReadonlyArray<{ readonly contactId: string; readonly channel: Channel; readonly bounced: boolean }>
+  readonly optOuts: ReadonlyArray<{ readonly contactId: string; readonly entry: string }>
+  /** Upserted on (org, source key, kind): an escalation's row moves when an earlier soft bounce arrives. */
+  readonly activities: ReadonlyArray<ActivityRow>
+  readonly withdrawnActivities: ReadonlyArray<{ readonly orgId: string; readonly sourceKey: string; readonly kind: string }>
+  readonly audits: ReadonlyArray<AuditRow>
+  readonly removals: ReadonlyArray<{ readonly broadcastId: string; readonly channel: Channel; readonly address: string; readonly reason: string }>
+}
+
+const addressOn = (contact: ContactAddresses, channel: Channel): string | null =>
+  channel === "email" ? contact.email : channel === "sms" ? contact.phone : channel === "whatsapp" ? contact.whatsapp : null
+
+const escalationKey = (channel: Channel, address: string, run: string) => `soft-bounces:${channel}:${address}:${run}`
+
+/** Turns effects into rows; `contacts` holds, by `contactKey`, the contact of every address with effects. */
+export const resolve = (effects: ReadonlyArray<AddressEffect>, contacts: ReadonlyMap<string, ContactAddresses>): AddressWrites => {
+  const writes = {
+    suppressions: [] as Array<SuppressionRow>, liftedSuppressions: [] as Array<Pick<SuppressionRow, "orgId" | "channel" | "address">>,
+    bounced: [] as Array<{ contactId: string; channel: Channel; bounced: boolean }>, optOuts: [] as Array<{ contactId: string; entry: string }>,
+    activities: [] as Array<ActivityRow>, withdrawnActivities: [] as Array<{ orgId: string; sourceKey: string; kind: string }>,
+    audits: [] as Array<AuditRow>, removals: [] as Array<{ broadcastId: string; channel: Channel; address: string; reason: string }>
+  }
+  for (const item of effects) {
+    const contact = contacts.get(contactKey({ orgId: item.orgId, channel: item.channel, recipient: item.address }))
+    if (contact === undefined) throw new Error(`no contact resolved for ${item.channel} address of org ${item.orgId}`)
+    const { orgId, channel, address } = item
+    switch (item._tag) {
+      case "Escalated": {
+        const { escalation } = item
+        const reason = escalationReason(item.threshold)
+        for (const effect of hardBounceEffects(channel, reason)) {
+          if (effect._tag !== "RecordActivity") continue
+          writes.activities.push({
+            orgId, contactId: contact.id, deliveryId: escalation.deliveryId, kind: effect.kind, title: effect.title,
+            reason, sourceKey: escalationKey(channel, address, escalation.run), occurredAt: escalation.at
+          })
+        }
+        break
+      }
+      case "Withdrawn":
+        writes.withdrawnActivities.push({ orgId, sourceKey: escalationKey(channel, address, item.run), kind: "bounced" })
+        break
+      case "Bounced":
+        if (channel !== "push") writes.bounced.push({ contactId: contact.id, channel, bounced: item.bounced })
+        if (item.bounced) {
+          writes.suppressions.push({ orgId, channel, address, category: "", reason: "bounce", source: "soft_bounces", metadata: { eventKey: item.cause, streak: true } })
+        } else {
+          writes.liftedSuppressions.push({ orgId, channel, address })
+        }
+        break
+      case "Event": {
+        const { event, effect, deliveryId, broadcastId } = item
+        const source = eventKey(event)
+        switch (effect._tag) {
+          case "Suppress":
+            for (const on of effect.channels) {
+              const to = on === channel ? address : addressOn(contact, on)
+              if (to === null) continue
+              writes.suppressions.push({
+                orgId, channel: on, address: to, category: effect.category ?? "", reason: effect.reason,
+                source: `${event.provider}:${event.type}`, metadata: { eventKey: source, deliveryId }
+              })
+            }
+            break
+          case "MarkBounced":
+            writes.bounced.push({ contactId: contact.id, channel: effect.channel, bounced: true })
+            break
+          case "OptOut":
+            for (const on of effect.channels) writes.optOuts.push({ contactId: contact.id, entry: optOutEntry(on, effect.category) })
+            break
+          case "RecordActivity":
+            writes.activities.push({
+              orgId, contactId: contact.id, deliveryId, kind: effect.kind, title: effect.title, reason: effect.reason ?? null,
+              sourceKey: source, occurredAt: event.occurredAt.epochMillis
+            })
+            break
+          case "RemoveFromBroadcast":
+            if (broadcastId !== null) writes.removals.push({ broadcastId, channel, address, reason: event.type })
+            break
+          case "Audit":
+            writes.audits.push({
+              orgId, actor: `provider:${event.provider}`, action: effect.action, subject: `${channel}:${address}`,
+              details: {
+                deliveryId, broadcastId, category: event.details.category ?? null,
+                ip: event.details.ip ?? null, userAgent: event.details.userAgent ?? null
+              },
+              sourceKey: source
+            })
+            break
+          case "CountForSender":
+            break
+        }
+      }
+    }
+  }
+  return writes
+}

@@ -1,0 +1,134 @@
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import type { DeliveryStatus, Milestones } from "../domain/Delivery.js"
+import { statusPrecedence } from "../domain/Delivery.js"
+import type { Channel, NormalizedEvent } from "../domain/Event.js"
+import { eventKey, normalizeAddress } from "../domain/Event.js"
+import { isSoftBounce } from "../domain/Lifecycle.js"
+import type { BatchState, DeliveryState } from "../domain/Projection.js"
+import { contactKey, deliveryRef, timelineMark } from "../domain/Projection.js"
+import type { Timeline, TimelineEntry } from "../domain/SoftBounceStreak.js"
+import { merge } from "../domain/SoftBounceStreak.js"
+import { toDateTime, toDateTimeOrNull } from "./Rows.js"
+
+/**
+ * Reads the state of the keys a batch touches with one statement per table, whatever the batch's
+ * size: rows travel as one jsonb parameter, so no batch meets the bind parameter limit.
+ */
+
+type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
+interface DeliveryRow extends MilestoneColumns {
+  readonly id: number
+  readonly ref: string
+  readonly org_id: string
+  readonly broadcast_id: string | null
+  readonly contact_id: string | null
+  readonly sender_account_id: string | null
+  readonly status: DeliveryStatus
+  readonly error_reason: string | null
+  readonly decided_at: Date | null
+  readonly decided_by: string | null
+  readonly human_opened: boolean
+  readonly human_clicked: boolean
+}
+
+const fromRow = (row: DeliveryRow): DeliveryState => {
+  const milestones: { -readonly [K in keyof Milestones]: Milestones[K] } = {}
+  for (const status of statusPrecedence) {
+    const at = row[`${status}_at`]
+    if (at !== null) milestones[status] = toDateTime(at)
+  }
+  return {
+    id: row.id, orgId: row.org_id, broadcastId: row.broadcast_id, contactId: row.contact_id, senderAccountId: row.sender_account_id,
+    status: row.status, milestones, errorReason: row.error_reason, decidedAt: toDateTimeOrNull(row.decided_at), decidedBy: row.decided_by,
+    humanOpened: row.human_opened, humanClicked: row.human_clicked
+  }
+}
+
+export type TimelineRow = ReadonlyArray<readonly [at: number, key: string, mark: TimelineEntry["mark"], deliveryId: number]>
+export const encodeTimeline = (timeline: Timeline): TimelineRow => timeline.map((e) => [e.at, e.key, e.mark, e.deliveryId] as const)
+const decodeTimeline = (row: TimelineRow): Timeline => row.map(([at, key, mark, deliveryId]) => ({ at, key, mark, deliveryId }))
+
+const addressOf = (event: NormalizedEvent) =>
+  ({ org_id: event.orgId, channel: event.channel, address: normalizeAddress(event.channel, event.recipient) })
+
+export const loadBatchState = (sql: SqlClient, events: ReadonlyArray<NormalizedEvent>, at: Date) =>
+  Effect.gen(function* () {
+    const keyed = events.filter((e) => e.deliveryId === undefined).map((e, n) => ({
+      n, ref: deliveryRef(e), org_id: e.orgId, provider: e.provider, provider_message_id: e.providerMessageId,
+      recipient: normalizeAddress(e.channel, e.recipient), channel: e.channel, broadcast_id: e.broadcastId ?? null,
+      contact_id: e.contactId ?? null, sender_account_id: e.senderAccountId ?? null
+    }))
+    const byId = [...new Set(events.flatMap((e) => e.deliveryId ?? []))]
+
+    // A provider event may come before the send is registered: its row is created as it would be at send time.
+    if (keyed.length > 0) {
+      yield* sql`
+        INSERT INTO deliveries (org_id, broadcast_id, contact_id, recipient, channel, status, provider, provider_message_id,
+          sender_account_id, created_at, updated_at)
+        SELECT DISTINCT ON (org_id, provider, provider_message_id, recipient) org_id, broadcast_id, contact_id, recipient, channel,
+          'queued', provider, provider_message_id, sender_account_id, ${at}, ${at}
+        FROM jsonb_to_recordset(${JSON.stringify(keyed)}::jsonb) AS u(n int, org_id text, provider text, provider_message_id text,
+          recipient text, channel text, broadcast_id text, contact_id text, sender_account_id text)
+        ORDER BY org_id, provider, provider_message_id, recipient, n
+        ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING`
+    }
+    const humanly = (type: string) => sql`EXISTS (SELECT 1 FROM delivery_events e WHERE e.delivery_id = d.id AND e.type = ${type}
+      AND (e.details->>'machine') IS DISTINCT FROM 'true')`
+    const rows = yield* sql<DeliveryRow>`
+      WITH k AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(keyed)}::jsonb)
+        AS k(ref text, org_id text, provider text, provider_message_id text, recipient text)),
+      wanted AS (
+        SELECT DISTINCT ON (d.id) d.id, k.ref FROM k JOIN deliveries d ON d.org_id = k.org_id AND d.provider = k.provider
+          AND d.provider_message_id = k.provider_message_id AND d.recipient = k.recipient
+        UNION ALL
+        SELECT d.id, '#' || d.id FROM deliveries d WHERE d.id = ANY(${byId}::bigint[]))
+      SELECT w.ref, d.*, ${humanly("opened")} AS human_opened, ${humanly("clicked")} AS human_clicked
+      FROM wanted w JOIN deliveries d ON d.id = w.id`
+    const deliveries = new Map(rows.map((row) => [row.ref, fromRow(row)]))
+    // A row reached by key and by id is one row: the id names it as well.
+    for (const row of rows) deliveries.set(`#${row.id}`, deliveries.get(row.ref)!)
+
+    const keys = events.map((e) => ({ provider: e.provider, id: e.providerEventId }))
+    const seen = yield* sql<{ provider: string; provider_event_id: string }>`
+      SELECT e.provider, e.provider_event_id FROM delivery_events e
+      JOIN jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS k(provider text, id text)
+        ON e.provider = k.provider AND e.provider_event_id = k.id`
+    const applied = new Set(seen.map((r) => eventKey({ provider: r.provider, providerEventId: r.provider_event_id })))
+
+    const marked = events.filter((e) => timelineMark(e) !== null)
+    const timelines = new Map<string, Timeline>()
+    if (marked.length > 0) {
+      const stored = yield* sql<{ org_id: string; channel: Channel; address: string; entries: TimelineRow }>`
+        SELECT t.* FROM address_timelines t
+        JOIN (SELECT DISTINCT * FROM jsonb_to_recordset(${JSON.stringify(marked.map(addressOf))}::jsonb)
+          AS k(org_id text, channel text, address text)) k
+          ON t.org_id = k.org_id AND t.channel = k.channel AND t.address = k.address`
+      for (const row of stored) timelines.set(contactKey({ orgId: row.org_id, channel: row.channel, recipient: row.address }), decodeTimeline(row.entries))
+      // A first soft bounce: the address's timeline starts from its history.
+      const first = marked.filter((e) => isSoftBounce(e) && !timelines.has(contactKey(e)))
+      if (first.length > 0) {
+        for (const e of first) timelines.set(contactKey(e), [])
+        const history = yield* sql<{
+          org_id: string; channel: Channel; address: string; delivery_id: number; provider: string; provider_event_id: string
+          type: NormalizedEvent["type"]; occurred_at: Date; bounce_kind: "hard" | "soft" | null; enhanced_status: string | null
+        }>`
+          SELECT d.org_id, d.channel, d.recipient AS address, d.id AS delivery_id, e.provider, e.provider_event_id, e.type, e.occurred_at,
+            e.details->>'bounceKind' AS bounce_kind, e.details->>'enhancedStatus' AS enhanced_status
+          FROM (SELECT DISTINCT * FROM jsonb_to_recordset(${JSON.stringify(first.map(addressOf))}::jsonb)
+            AS k(org_id text, channel text, address text)) k
+          JOIN deliveries d ON d.org_id = k.org_id AND d.channel = k.channel AND d.recipient = k.address
+          JOIN delivery_events e ON e.delivery_id = d.id AND e.type IN ('delivered', 'bounced', 'soft_bounced')`
+        const entries = new Map<string, Array<TimelineEntry>>()
+        for (const h of history) {
+          const mark = timelineMark({ type: h.type, details: { bounceKind: h.bounce_kind ?? undefined, enhancedStatus: h.enhanced_status ?? undefined } })
+          if (mark === null) continue
+          const key = contactKey({ orgId: h.org_id, channel: h.channel, recipient: h.address })
+          const entry = { at: h.occurred_at.getTime(), key: eventKey({ provider: h.provider, providerEventId: h.provider_event_id }), mark, deliveryId: h.delivery_id }
+          entries.set(key, [...(entries.get(key) ?? []), entry])
+        }
+        for (const [key, added] of entries) timelines.set(key, merge([], added))
+      }
+    }
+    return { deliveries, applied, timelines } satisfies BatchState
+  })

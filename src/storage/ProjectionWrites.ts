@@ -1,0 +1,124 @@
+import type { SqlClient } from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { DateTime, Effect } from "effect"
+import type { AddressWrites } from "../domain/AddressEffects.js"
+import { statusPrecedence } from "../domain/Delivery.js"
+import type { NormalizedEvent } from "../domain/Event.js"
+import type { DeliveryState, TimelineChange } from "../domain/Projection.js"
+import { encodeTimeline } from "./ProjectionLoad.js"
+
+/**
+ * The set statements of a batch: each table is written once, whatever the number of events. Rows
+ * travel as one jsonb parameter; statements that would write nothing are not sent.
+ */
+
+const json = (rows: ReadonlyArray<unknown>) => JSON.stringify(rows)
+const iso = (at: DateTime.Utc | null | undefined) => (at === null || at === undefined ? null : DateTime.formatIso(at))
+const when = (rows: ReadonlyArray<unknown>, statement: () => Effect.Effect<unknown, SqlError>) =>
+  rows.length === 0 ? Effect.void : Effect.asVoid(statement())
+
+/** First of each key: the order the projection produced them in decides, as a row-by-row insert would. */
+const distinctBy = <A>(rows: ReadonlyArray<A>, key: (a: A) => string, keep: "first" | "last" = "first") => {
+  const found = new Map<string, A>()
+  for (const row of rows) if (keep === "last" || !found.has(key(row))) found.set(key(row), row)
+  return [...found.values()]
+}
+
+export const writeDeliveries = (sql: SqlClient, deliveries: ReadonlyArray<DeliveryState>, at: Date) =>
+  when(deliveries, () => {
+    const rows = deliveries.map((d) => ({
+      id: d.id, status: d.status, error_reason: d.errorReason, decided_at: iso(d.decidedAt), decided_by: d.decidedBy,
+      ...Object.fromEntries(statusPrecedence.map((s) => [`${s}_at`, iso(d.milestones[s])]))
+    }))
+    const milestones = statusPrecedence.map((s) => `${s}_at`)
+    return sql`
+      UPDATE deliveries d SET status = u.status, error_reason = u.error_reason, decided_at = u.decided_at, decided_by = u.decided_by,
+        ${sql.csv(milestones.map((m) => sql`${sql(m)} = u.${sql(m)}`))}, updated_at = ${at}
+      FROM jsonb_to_recordset(${json(rows)}::jsonb) AS u(id bigint, status text, error_reason text, decided_at timestamptz,
+        decided_by text, ${sql.unsafe(milestones.map((m) => `${m} timestamptz`).join(", "))})
+      WHERE d.id = u.id`
+  })
+
+/** Records the events; the unique event key stays the arbiter: one recorded meanwhile fails the batch, to be decided again. */
+export const writeEvents = (sql: SqlClient, events: ReadonlyArray<{ readonly deliveryId: number; readonly event: NormalizedEvent }>) =>
+  Effect.gen(function* () {
+    if (events.length === 0) return
+    const rows = events.map(({ deliveryId, event: e }) => ({
+      delivery_id: deliveryId, org_id: e.orgId, type: e.type, occurred_at: iso(e.occurredAt), provider: e.provider,
+      provider_event_name: e.providerEventName ?? null, provider_event_id: e.providerEventId, details: e.details
+    }))
+    const inserted = yield* sql`
+      INSERT INTO delivery_events (delivery_id, org_id, type, occurred_at, provider, provider_event_name, provider_event_id, details)
+      SELECT * FROM jsonb_to_recordset(${json(rows)}::jsonb) AS u(delivery_id bigint, org_id text, type text, occurred_at timestamptz,
+        provider text, provider_event_name text, provider_event_id text, details jsonb)
+      ON CONFLICT (provider, provider_event_id) DO NOTHING
+      RETURNING 1`
+    if (inserted.length !== rows.length) {
+      return yield* Effect.dieMessage(`${rows.length - inserted.length} of the batch's events were recorded by another writer meanwhile`)
+    }
+  })
+
+export const writeAddressEffects = (sql: SqlClient, writes: AddressWrites, at: Date) =>
+  Effect.gen(function* () {
+    const suppressions = distinctBy(writes.suppressions, (s) => json([s.orgId, s.channel, s.address, s.category]))
+    yield* when(suppressions, () => sql`
+      INSERT INTO suppressions (org_id, channel, address, category, reason, source, metadata)
+      SELECT u.org_id, u.channel, u.address, u.category, u.reason, u.source, u.metadata
+      FROM jsonb_to_recordset(${json(suppressions.map((s) => ({ ...s, org_id: s.orgId })))}::jsonb)
+        AS u(org_id text, channel text, address text, category text, reason text, source text, metadata jsonb)
+      ORDER BY 1, 2, 3, 4
+      ON CONFLICT (org_id, channel, address, category) DO NOTHING`)
+    yield* when(writes.liftedSuppressions, () => sql`
+      DELETE FROM suppressions s
+      USING jsonb_to_recordset(${json(writes.liftedSuppressions)}::jsonb) AS u("orgId" text, channel text, address text)
+      WHERE s.org_id = u."orgId" AND s.channel = u.channel AND s.address = u.address AND s.category = ''
+        AND s.reason = 'bounce' AND s.metadata ? 'streak'`)
+    yield* when(writes.bounced, () => sql`
+      UPDATE contacts c SET updated_at = ${at}, bounced_channels = ARRAY(
+        SELECT x FROM unnest(c.bounced_channels || u.added) WITH ORDINALITY AS t(x, n)
+        WHERE NOT x = ANY(u.removed) GROUP BY x ORDER BY min(n))
+      FROM (SELECT "contactId" AS id,
+          coalesce(array_agg(channel) FILTER (WHERE bounced), '{}') AS added,
+          coalesce(array_agg(channel) FILTER (WHERE NOT bounced), '{}') AS removed
+        FROM jsonb_to_recordset(${json(writes.bounced)}::jsonb) AS u("contactId" text, channel text, bounced boolean)
+        GROUP BY 1) u
+      WHERE c.id = u.id`)
+    yield* when(writes.optOuts, () => sql`
+      UPDATE contacts c SET updated_at = ${at}, opted_out = c.opted_out || ARRAY(
+        SELECT e FROM unnest(u.entries) WITH ORDINALITY AS t(e, n) WHERE NOT e = ANY(c.opted_out) GROUP BY e ORDER BY min(n))
+      FROM (SELECT "contactId" AS id, array_agg(entry ORDER BY n) AS entries
+        FROM jsonb_to_recordset(${json(writes.optOuts.map((o, n) => ({ ...o, n })))}::jsonb) AS u("contactId" text, entry text, n int)
+        GROUP BY 1) u
+      WHERE c.id = u.id AND NOT c.opted_out @> u.entries`)
+    // An escalation's row follows its run (its time and delivery change when an earlier soft bounce arrives).
+    const activities = distinctBy(writes.activities, (a) => json([a.orgId, a.sourceKey, a.kind]), "last")
+    yield* when(activities, () => sql`
+      INSERT INTO activities (org_id, contact_id, delivery_id, kind, title, reason, source_key, occurred_at)
+      SELECT u."orgId", u."contactId", u."deliveryId", u.kind, u.title, u.reason, u."sourceKey", to_timestamp(u."occurredAt" / 1000.0)
+      FROM jsonb_to_recordset(${json(activities)}::jsonb) AS u("orgId" text, "contactId" text, "deliveryId" bigint, kind text,
+        title text, reason text, "sourceKey" text, "occurredAt" float8)
+      ON CONFLICT (org_id, source_key, kind) DO UPDATE SET occurred_at = EXCLUDED.occurred_at, delivery_id = EXCLUDED.delivery_id
+        WHERE activities.source_key LIKE 'soft-bounces:%'`)
+    yield* when(writes.withdrawnActivities, () => sql`
+      DELETE FROM activities a
+      USING jsonb_to_recordset(${json(writes.withdrawnActivities)}::jsonb) AS u("orgId" text, "sourceKey" text, kind text)
+      WHERE a.org_id = u."orgId" AND a.source_key = u."sourceKey" AND a.kind = u.kind`)
+    yield* when(writes.audits, () => sql`
+      INSERT INTO audit_log (org_id, actor, action, subject, details, source_key)
+      SELECT * FROM jsonb_to_recordset(${json(writes.audits)}::jsonb)
+        AS u("orgId" text, actor text, action text, subject text, details jsonb, "sourceKey" text)
+      ON CONFLICT (org_id, source_key, action) DO NOTHING`)
+    yield* when(writes.removals, () => sql`
+      UPDATE broadcast_recipients b SET removed_at = ${at}, removed_reason = u.reason
+      FROM jsonb_to_recordset(${json(writes.removals)}::jsonb) AS u("broadcastId" text, channel text, address text, reason text)
+      WHERE b.broadcast_id = u."broadcastId" AND b.channel = u.channel AND b.address = u.address AND b.removed_at IS NULL`)
+  })
+
+export const writeTimelines = (sql: SqlClient, timelines: ReadonlyArray<TimelineChange>) =>
+  when(timelines, () => sql`
+    INSERT INTO address_timelines (org_id, channel, address, entries)
+    SELECT u."orgId", u.channel, u.address, u.entries
+    FROM jsonb_to_recordset(${json(timelines.map((t) => ({ ...t, entries: encodeTimeline(t.timeline), timeline: undefined })))}::jsonb)
+      AS u("orgId" text, channel text, address text, entries jsonb)
+    ORDER BY 1, 2, 3
+    ON CONFLICT (org_id, channel, address) DO UPDATE SET entries = EXCLUDED.entries`)
