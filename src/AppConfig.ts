@@ -84,6 +84,7 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       inboxMaxBacklog: yield* positiveInteger("INBOX_MAX_BACKLOG", 200_000),
       pipelineEnabled: yield* Config.boolean("PIPELINE_ENABLED").pipe(Config.withDefault(true)),
       pipelineMaxAttempts: yield* positiveInteger("PIPELINE_MAX_ATTEMPTS", 5),
+      pipelineWorkers: yield* positiveInteger("PIPELINE_WORKERS", 2),
       webhookMaxBodyBytes: yield* positiveInteger("WEBHOOK_MAX_BODY_BYTES", 5 * 1024 * 1024)
     }
   })

@@ -80,7 +80,7 @@ export interface TimelineChange extends Address {
 export interface Changes {
   /** Deliveries whose state changed, as they are now. */
   readonly deliveries: ReadonlyArray<DeliveryState>
-  /** New events with their delivery, each once. */
+  /** New events with their delivery, each once (recorded while the state loaded; for the live feed). */
   readonly events: ReadonlyArray<{ readonly deliveryId: number; readonly event: NormalizedEvent }>
   readonly effects: ReadonlyArray<AddressEffect>
   /** Aggregated per org, broadcast, channel and day. */
@@ -109,7 +109,8 @@ const addTo = (map: Map<string, Record<string, number>>, key: string, deltas: Pa
 
 /** Applies a batch. `events[i]` are in inbox order; order within the batch changes nothing but which duplicate counts. */
 export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent>, threshold: number): Changes => {
-  const deliveries = new Map<string, DeliveryState>()
+  const deliveries = new Map<number, DeliveryState>()
+  const changed = new Set<number>()
   const seen = new Set(state.applied)
   const recorded: Array<{ deliveryId: number; event: NormalizedEvent }> = []
   const effects: Array<AddressEffect> = []
@@ -120,10 +121,10 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
 
   events.forEach((raw, index) => {
     const event = { ...raw, recipient: normalizeAddress(raw.channel, raw.recipient) }
-    const ref = deliveryRef(event)
-    const delivery = deliveries.get(ref) ?? state.deliveries.get(ref)
+    const loaded = state.deliveries.get(deliveryRef(event))
+    const delivery = loaded === undefined ? undefined : deliveries.get(loaded.id) ?? loaded
     if (delivery === undefined || delivery.orgId !== event.orgId) {
-      rejected.push({ index, reason: `the event names delivery ${event.deliveryId ?? ref}, which is not one of org ${event.orgId}'s` })
+      rejected.push({ index, reason: `the event names delivery ${event.deliveryId ?? deliveryRef(event)}, which is not one of org ${event.orgId}'s` })
       return
     }
     const key = eventKey(event)
@@ -132,11 +133,13 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
     const result = apply({ ...delivery, seen: new Set() }, event)
     const human = event.details.machine !== true
     const firstByHuman = human && ((event.type === "opened" && !delivery.humanOpened) || (event.type === "clicked" && !delivery.humanClicked))
-    deliveries.set(ref, {
+    deliveries.set(delivery.id, {
       ...delivery, ...result.state,
       humanOpened: delivery.humanOpened || (human && event.type === "opened"),
       humanClicked: delivery.humanClicked || (human && event.type === "clicked")
     })
+    // `apply` keeps the milestones object when no milestone moved, and a new decision names its event.
+    if (result.state.milestones !== delivery.milestones || result.state.decidedBy !== delivery.decidedBy || firstByHuman) changed.add(delivery.id)
     recorded.push({ deliveryId: delivery.id, event })
 
     const address: Address = { orgId: event.orgId, channel: event.channel, address: event.recipient, contactHint: delivery.contactId ?? event.contactId ?? null }
@@ -178,7 +181,7 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
   }
 
   return {
-    deliveries: [...deliveries.values()],
+    deliveries: [...changed].map((id) => deliveries.get(id)!),
     events: recorded,
     effects,
     rollups: [...rollups].flatMap(([key, counters]) => {

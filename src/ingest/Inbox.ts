@@ -2,7 +2,9 @@ import { Data, DateTime, Deferred, Duration, Effect, Queue, Ref, Schema } from "
 import { AppConfig } from "../AppConfig.js"
 import type { NormalizedEvent } from "../domain/Event.js"
 import { NormalizedEvent as NormalizedEventSchema, eventKey } from "../domain/Event.js"
+import { contactKey } from "../domain/Projection.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
+import * as KeyOwnership from "../storage/KeyOwnership.js"
 
 export class InboxOverloaded extends Data.TaggedError("InboxOverloaded")<{
   readonly backlog: number
@@ -35,12 +37,16 @@ export class Inbox extends Effect.Service<Inbox>()("Sendtrail/Inbox", {
     const { inboxMaxBacklog } = yield* AppConfig
     const backlog = yield* Ref.make((yield* repo.backlog()).pending)
     const requests = yield* Queue.unbounded<Request>()
-    const wakeups = yield* Queue.sliding<void>(1)
+    // Every worker waiting for rows wakes on the next commit that adds some.
+    const newRows = yield* Ref.make(yield* Deferred.make<void>())
+    const wakeAll = Effect.flatMap(Deferred.make<void>(), (next) =>
+      Effect.flatMap(Ref.getAndSet(newRows, next), (woken) => Deferred.succeed(woken, undefined)))
 
     const commit = (group: ReadonlyArray<Request>) =>
       Effect.gen(function* () {
         const rows = group.flatMap((r) => r.events.map((event) => ({
-          orgId: event.orgId, provider: event.provider, providerEventId: event.providerEventId, event: encodeEvent(event)
+          orgId: event.orgId, provider: event.provider, providerEventId: event.providerEventId,
+          bucket: KeyOwnership.bucketOf(contactKey(event)), event: encodeEvent(event)
         })))
         const inserted = yield* repo.append(rows, yield* DateTime.now)
         yield* Ref.update(backlog, (n) => n + inserted.size)
@@ -56,7 +62,7 @@ export class Inbox extends Effect.Service<Inbox>()("Sendtrail/Inbox", {
           }
           yield* Deferred.succeed(request.done, { accepted, duplicates: request.events.length - accepted })
         }
-        if (inserted.size > 0) yield* Queue.offer(wakeups, undefined)
+        if (inserted.size > 0) yield* wakeAll
       }).pipe(
         Effect.catchAllCause((cause) => Effect.forEach(group, (r) => Deferred.failCause(r.done, cause), { discard: true }))
       )
@@ -88,9 +94,9 @@ export class Inbox extends Effect.Service<Inbox>()("Sendtrail/Inbox", {
       /** The pipeline reports what it finished, so the backlog bound follows the real backlog. */
       processed: (count: number) => Ref.update(backlog, (n) => Math.max(0, n - count)),
       backlog: Ref.get(backlog),
-      /** Resolves after a commit that added rows (at most one wake-up is kept). */
-      awaitNewRows: Queue.take(wakeups),
-      wake: Queue.offer(wakeups, undefined)
+      /** Resolves after the next commit that adds rows. */
+      awaitNewRows: Effect.flatMap(Ref.get(newRows), Deferred.await),
+      wake: Effect.asVoid(wakeAll)
     } as const
   })
 }) {}

@@ -9,8 +9,15 @@ export interface InboxEvent {
   readonly orgId: string
   readonly provider: string
   readonly providerEventId: string
+  /** The owner bucket of the event's contact key (KeyOwnership): which share of the pipeline claims it. */
+  readonly bucket: number
   readonly event: unknown
 }
+
+/** The oldest available rows of one share of the buckets (bucket mod shares = share), or exactly these rows. */
+export type Claim =
+  | { readonly limit: number; readonly share: number; readonly shares: number }
+  | { readonly ids: ReadonlyArray<number> }
 
 export const inboxKey = (provider: string, providerEventId: string) => `${provider}:${providerEventId}`
 
@@ -24,8 +31,9 @@ interface EntryRow {
 
 /**
  * The durable inbox. `append` is one multi-row INSERT … ON CONFLICT DO NOTHING (one commit for a
- * whole group of requests); `claim` leases the oldest available rows with SKIP LOCKED, so several
- * instances can drain one inbox without taking the same row.
+ * whole group of requests); `claim` locks the oldest available rows with SKIP LOCKED inside the
+ * transaction that applies them, so several workers and instances drain one inbox without taking the
+ * same row, and a crash leaves nothing leased.
  */
 export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrail/InboxRepository", {
   effect: Effect.gen(function* () {
@@ -35,31 +43,33 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
     const append = Effect.fn("InboxRepository.append")(function* (events: ReadonlyArray<InboxEvent>, at: DateTime.Utc) {
       if (events.length === 0) return new Set<string>()
       const rows = yield* sql<{ provider: string; provider_event_id: string }>`
-        INSERT INTO ingest_inbox (org_id, provider, provider_event_id, event, received_at, available_at)
-        SELECT e->>'orgId', e->>'provider', e->>'providerEventId', e->'event', ${toDate(at)}, ${toDate(at)}
+        INSERT INTO ingest_inbox (org_id, provider, provider_event_id, bucket, event, received_at, available_at)
+        SELECT e->>'orgId', e->>'provider', e->>'providerEventId', (e->>'bucket')::int, e->'event', ${toDate(at)}, ${toDate(at)}
         FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) AS e
         ON CONFLICT (provider, provider_event_id) DO NOTHING
         RETURNING provider, provider_event_id`
       return new Set(rows.map((r) => inboxKey(r.provider, r.provider_event_id)))
     }, Effect.orDie)
 
-    const claim = Effect.fn("InboxRepository.claim")(function* (limit: number, at: DateTime.Utc, leaseUntil: DateTime.Utc) {
+    /**
+     * Locks the oldest available rows of one share of the buckets (or the given rows) for the calling
+     * transaction: the row lock is the lease, released by commit, rollback or a crash, and rows another
+     * transaction holds are skipped. Outside a transaction the lock ends with the statement.
+     */
+    const claim = Effect.fn("InboxRepository.claim")(function* (claim: Claim, at: DateTime.Utc) {
       const rows = yield* sql<EntryRow>`
-        UPDATE ingest_inbox SET available_at = ${toDate(leaseUntil)}
-        WHERE id IN (
-          SELECT id FROM ingest_inbox
-          WHERE processed_at IS NULL AND available_at <= ${toDate(at)}
-          ORDER BY id LIMIT ${limit}
-          FOR UPDATE SKIP LOCKED)
-        RETURNING id, event, attempts, received_at`
-      return rows
-        .map((r): InboxEntry => ({ id: r.id, event: r.event, attempts: r.attempts, receivedAt: r.received_at }))
-        .sort((a, b) => a.id - b.id)
+        SELECT id, event, attempts, received_at FROM ingest_inbox
+        WHERE processed_at IS NULL AND ${"ids" in claim
+          ? sql`id = ANY(${claim.ids}::bigint[])`
+          : sql`available_at <= ${toDate(at)} AND bucket % ${claim.shares}::int = ${claim.share}::int`}
+        ORDER BY id LIMIT ${"ids" in claim ? claim.ids.length : claim.limit}
+        FOR UPDATE SKIP LOCKED`
+      return rows.map((r): InboxEntry => ({ id: r.id, event: r.event, attempts: r.attempts, receivedAt: r.received_at }))
     }, Effect.orDie)
 
     const complete = Effect.fn("InboxRepository.complete")(function* (ids: ReadonlyArray<number>, at: DateTime.Utc) {
       if (ids.length === 0) return
-      yield* sql`UPDATE ingest_inbox SET processed_at = ${toDate(at)} WHERE id IN ${sql.in(ids)} AND processed_at IS NULL`
+      yield* sql`UPDATE ingest_inbox SET processed_at = ${toDate(at)} WHERE id = ANY(${ids}::bigint[]) AND processed_at IS NULL`
     }, Effect.orDie)
 
     /** Counts the failed attempt and leaves the row for a retry at `retryAt`; returns the attempts so far. */
@@ -68,11 +78,6 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
         UPDATE ingest_inbox SET attempts = attempts + 1, last_error = ${error}, available_at = ${toDate(retryAt)}
         WHERE id = ${id} RETURNING attempts`
       return rows[0]?.attempts ?? 0
-    }, Effect.orDie)
-
-    /** After a crash every lease is stale: make all unprocessed rows available again at once. */
-    const releaseLeases = Effect.fn("InboxRepository.releaseLeases")(function* (at: DateTime.Utc) {
-      yield* sql`UPDATE ingest_inbox SET available_at = ${toDate(at)} WHERE processed_at IS NULL AND available_at > ${toDate(at)}`
     }, Effect.orDie)
 
     /** Puts a row back in the queue with a fresh count of attempts (replaying a dead letter). */
@@ -89,6 +94,6 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
       return { pending: rows[0]?.pending ?? 0, oldest: rows[0]?.oldest ?? null }
     }, Effect.orDie)
 
-    return { append, claim, complete, fail, releaseLeases, requeue, backlog } as const
+    return { append, claim, complete, fail, requeue, backlog } as const
   })
 }) {}

@@ -45,6 +45,12 @@ const fromRow = (row: DeliveryRow): DeliveryState => {
   }
 }
 
+/** An event and the inbox row it is stored in. */
+export interface InboxEvent {
+  readonly inboxId: number
+  readonly event: NormalizedEvent
+}
+
 export type TimelineRow = ReadonlyArray<readonly [at: number, key: string, mark: TimelineEntry["mark"], deliveryId: number]>
 export const encodeTimeline = (timeline: Timeline): TimelineRow => timeline.map((e) => [e.at, e.key, e.mark, e.deliveryId] as const)
 const decodeTimeline = (row: TimelineRow): Timeline => row.map(([at, key, mark, deliveryId]) => ({ at, key, mark, deliveryId }))
@@ -52,49 +58,80 @@ const decodeTimeline = (row: TimelineRow): Timeline => row.map(([at, key, mark, 
 const addressOf = (event: NormalizedEvent) =>
   ({ org_id: event.orgId, channel: event.channel, address: normalizeAddress(event.channel, event.recipient) })
 
-export const loadBatchState = (sql: SqlClient, events: ReadonlyArray<NormalizedEvent>, at: Date) =>
+/**
+ * Records the events whose delivery is known (each key once), copied from their inbox rows in SQL so
+ * they do not travel back; answers the keys that were new.
+ */
+const recordEvents = (sql: SqlClient, entries: ReadonlyArray<InboxEvent>, deliveries: ReadonlyMap<string, DeliveryState>) =>
   Effect.gen(function* () {
-    const keyed = events.filter((e) => e.deliveryId === undefined).map((e, n) => ({
-      n, ref: deliveryRef(e), org_id: e.orgId, provider: e.provider, provider_message_id: e.providerMessageId,
-      recipient: normalizeAddress(e.channel, e.recipient), channel: e.channel, broadcast_id: e.broadcastId ?? null,
-      contact_id: e.contactId ?? null, sender_account_id: e.senderAccountId ?? null
-    }))
+    const rows = new Map<string, readonly [number, number]>()
+    for (const { inboxId, event: e } of entries) {
+      const delivery = deliveries.get(deliveryRef(e))
+      if (delivery === undefined || delivery.orgId !== e.orgId || rows.has(eventKey(e))) continue
+      rows.set(eventKey(e), [inboxId, delivery.id])
+    }
+    if (rows.size === 0) return new Set<string>()
+    const pairs = [...rows.values()]
+    const inserted = yield* sql<{ provider: string; provider_event_id: string }>`
+      INSERT INTO delivery_events (delivery_id, org_id, type, occurred_at, provider, provider_event_name, provider_event_id, details)
+      SELECT u.delivery_id, i.event->>'orgId', i.event->>'type', (i.event->>'occurredAt')::timestamptz, i.event->>'provider',
+        i.event->>'providerEventName', i.event->>'providerEventId', i.event->'details'
+      FROM unnest(${pairs.map((p) => p[0])}::bigint[], ${pairs.map((p) => p[1])}::bigint[]) AS u(inbox_id, delivery_id)
+      JOIN ingest_inbox i ON i.id = u.inbox_id
+      ON CONFLICT (provider, provider_event_id) DO NOTHING
+      RETURNING provider, provider_event_id`
+    return new Set(inserted.map((r) => eventKey({ provider: r.provider, providerEventId: r.provider_event_id })))
+  })
+
+/**
+ * The state of the keys a batch touches, read with one statement per table; the batch's new delivery
+ * rows are created and its events recorded on the way.
+ */
+export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent>, at: Date) =>
+  Effect.gen(function* () {
+    const events = entries.map((e) => e.event)
+    // One key per delivery: the first event naming it supplies what a new row is created with.
+    const keyed = [...new Map(events.filter((e) => e.deliveryId === undefined).map((e) => {
+      const ref = deliveryRef(e)
+      return [ref, {
+        ref, org_id: e.orgId, provider: e.provider, provider_message_id: e.providerMessageId,
+        recipient: normalizeAddress(e.channel, e.recipient), channel: e.channel, broadcast_id: e.broadcastId ?? null,
+        contact_id: e.contactId ?? null, sender_account_id: e.senderAccountId ?? null
+      }] as const
+    }).reverse()).values()]
     const byId = [...new Set(events.flatMap((e) => e.deliveryId ?? []))]
 
+    const select = (keys: ReadonlyArray<(typeof keyed)[number]>, ids: ReadonlyArray<number>) => sql<DeliveryRow>`
+      WITH k AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
+        AS k(ref text, org_id text, provider text, provider_message_id text, recipient text, channel text)),
+      wanted AS (
+        -- Every index that may serve the join is exact (the channel too), whatever a table without statistics tempts the planner to.
+        SELECT d.id, k.ref FROM k JOIN deliveries d ON d.org_id = k.org_id AND d.provider = k.provider
+          AND d.provider_message_id = k.provider_message_id AND d.recipient = k.recipient AND d.channel = k.channel
+          AND d.provider_message_id IS NOT NULL
+        UNION ALL
+        SELECT d.id, '#' || d.id FROM deliveries d WHERE d.id = ANY(${ids}::bigint[]))
+      SELECT w.ref, d.id, d.org_id, d.broadcast_id, d.contact_id, d.sender_account_id, d.status, d.error_reason, d.decided_at,
+        d.decided_by, ${sql.unsafe(statusPrecedence.map((s) => `d.${s}_at`).join(", "))}, d.human_opened, d.human_clicked
+      FROM wanted w JOIN deliveries d ON d.id = w.id`
+    const rows = [...yield* select(keyed, byId)]
+    const found = new Set(rows.map((r) => r.ref))
+    const missing = keyed.filter((k) => !found.has(k.ref))
     // A provider event may come before the send is registered: its row is created as it would be at send time.
-    if (keyed.length > 0) {
+    if (missing.length > 0) {
       yield* sql`
         INSERT INTO deliveries (org_id, broadcast_id, contact_id, recipient, channel, status, provider, provider_message_id,
           sender_account_id, created_at, updated_at)
-        SELECT DISTINCT ON (org_id, provider, provider_message_id, recipient) org_id, broadcast_id, contact_id, recipient, channel,
-          'queued', provider, provider_message_id, sender_account_id, ${at}, ${at}
-        FROM jsonb_to_recordset(${JSON.stringify(keyed)}::jsonb) AS u(n int, org_id text, provider text, provider_message_id text,
+        SELECT org_id, broadcast_id, contact_id, recipient, channel, 'queued', provider, provider_message_id, sender_account_id, ${at}, ${at}
+        FROM jsonb_to_recordset(${JSON.stringify(missing)}::jsonb) AS u(org_id text, provider text, provider_message_id text,
           recipient text, channel text, broadcast_id text, contact_id text, sender_account_id text)
-        ORDER BY org_id, provider, provider_message_id, recipient, n
+        ORDER BY org_id, provider, provider_message_id, recipient
         ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING`
+      rows.push(...yield* select(missing, []))
     }
-    const humanly = (type: string) => sql`EXISTS (SELECT 1 FROM delivery_events e WHERE e.delivery_id = d.id AND e.type = ${type}
-      AND (e.details->>'machine') IS DISTINCT FROM 'true')`
-    const rows = yield* sql<DeliveryRow>`
-      WITH k AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(keyed)}::jsonb)
-        AS k(ref text, org_id text, provider text, provider_message_id text, recipient text)),
-      wanted AS (
-        SELECT DISTINCT ON (d.id) d.id, k.ref FROM k JOIN deliveries d ON d.org_id = k.org_id AND d.provider = k.provider
-          AND d.provider_message_id = k.provider_message_id AND d.recipient = k.recipient
-        UNION ALL
-        SELECT d.id, '#' || d.id FROM deliveries d WHERE d.id = ANY(${byId}::bigint[]))
-      SELECT w.ref, d.*, ${humanly("opened")} AS human_opened, ${humanly("clicked")} AS human_clicked
-      FROM wanted w JOIN deliveries d ON d.id = w.id`
     const deliveries = new Map(rows.map((row) => [row.ref, fromRow(row)]))
     // A row reached by key and by id is one row: the id names it as well.
     for (const row of rows) deliveries.set(`#${row.id}`, deliveries.get(row.ref)!)
-
-    const keys = events.map((e) => ({ provider: e.provider, id: e.providerEventId }))
-    const seen = yield* sql<{ provider: string; provider_event_id: string }>`
-      SELECT e.provider, e.provider_event_id FROM delivery_events e
-      JOIN jsonb_to_recordset(${JSON.stringify(keys)}::jsonb) AS k(provider text, id text)
-        ON e.provider = k.provider AND e.provider_event_id = k.id`
-    const applied = new Set(seen.map((r) => eventKey({ provider: r.provider, providerEventId: r.provider_event_id })))
 
     const marked = events.filter((e) => timelineMark(e) !== null)
     const timelines = new Map<string, Timeline>()
@@ -130,5 +167,9 @@ export const loadBatchState = (sql: SqlClient, events: ReadonlyArray<NormalizedE
         for (const [key, added] of entries) timelines.set(key, merge([], added))
       }
     }
+    // Last, so the timelines above are read without this batch: its events are recorded, and the unique
+    // event key decides which are new; the rest an earlier batch (or another writer) recorded already.
+    const recorded = yield* recordEvents(sql, entries, deliveries)
+    const applied = new Set(events.map(eventKey).filter((key) => !recorded.has(key)))
     return { deliveries, applied, timelines } satisfies BatchState
   })

@@ -1,38 +1,59 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { DateTime, Effect } from "effect"
+import { Data, DateTime, Effect, Either, Schema } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { resolve } from "../domain/AddressEffects.js"
 import type { NormalizedEvent } from "../domain/Event.js"
+import { NormalizedEvent as NormalizedEventSchema } from "../domain/Event.js"
+import type { InboxEntry } from "../domain/Ingest.js"
 import type { Address } from "../domain/Projection.js"
 import { contactKey, project } from "../domain/Projection.js"
 import type { SenderAccount } from "../domain/Records.js"
 import { ContactRepository } from "./ContactRepository.js"
+import type { Claim } from "./InboxRepository.js"
 import { InboxRepository } from "./InboxRepository.js"
 import * as KeyOwnership from "./KeyOwnership.js"
 import { loadBatchState } from "./ProjectionLoad.js"
-import { writeAddressEffects, writeDeliveries, writeEvents, writeTimelines } from "./ProjectionWrites.js"
+import { writeAddressEffects, writeDeliveries, writeTimelines } from "./ProjectionWrites.js"
 import { RollupRepository } from "./RollupRepository.js"
 import { SenderAccountRepository } from "./SenderAccountRepository.js"
 import { toDate } from "./Rows.js"
 
-export interface BatchEntry {
-  readonly inboxId: number
+const decodeEvent = Schema.decodeUnknownEither(NormalizedEventSchema)
+
+export interface Claimed {
+  readonly row: InboxEntry
   readonly event: NormalizedEvent
 }
 
 export interface BatchResult {
+  /** Rows marked done, with their events (the new ones and the duplicates alike). */
+  readonly completed: ReadonlyArray<Claimed>
   /** Events recorded for the first time, in inbox order. */
   readonly applied: ReadonlyArray<NormalizedEvent>
-  /** Entries the projection refused, left unfinished in the inbox for the caller to retry or dead-letter. */
-  readonly rejected: ReadonlyArray<{ readonly entry: BatchEntry; readonly reason: string }>
+  /** Rows the projection refused (a tracking event naming no delivery), left for the caller to retry. */
+  readonly rejected: ReadonlyArray<Claimed & { readonly reason: string }>
+  /** Rows whose stored event no longer decodes, left for the caller to dead-letter. */
+  readonly undecodable: ReadonlyArray<{ readonly row: InboxEntry; readonly error: string }>
   /** Sender accounts this batch flagged. */
   readonly flagged: ReadonlyArray<SenderAccount>
 }
 
+/** The batch rolled back; `rows` are those it had claimed (none when it failed before claiming). */
+export class BatchFailed extends Data.TaggedError("BatchFailed")<{
+  readonly rows: ReadonlyArray<InboxEntry>
+  readonly reason: string
+}> {}
+
+/** The failure and what caused it (an SqlError's own message names no PostgreSQL error). */
+const describe = (error: unknown): string => {
+  const chain = (e: unknown): ReadonlyArray<string> => e instanceof Error ? [e.message, ...chain(e.cause)] : e === undefined ? [] : [String(e)]
+  return chain(error).join(": ").slice(0, 500)
+}
+
 /**
- * Applies a batch in ONE transaction: owns its keys, loads their state with one statement per table,
- * runs the pure projection, writes each table with one set statement and marks the inbox rows done.
- * Any failure rolls all of it back (a defect: the caller splits the batch to find the culprit).
+ * Applies a batch in ONE transaction: claims the inbox rows (their row locks are the lease), owns
+ * their keys, loads the keys' state with one statement per table, runs the pure projection, writes
+ * each table with one set statement and marks the rows done. Any failure rolls all of it back.
  */
 export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrail/ProjectionStore", {
   effect: Effect.gen(function* () {
@@ -43,32 +64,58 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
     const inbox = yield* InboxRepository
     const { softBounceEscalation, senderPolicy } = yield* AppConfig
 
-    const apply = (entries: ReadonlyArray<BatchEntry>): Effect.Effect<BatchResult> =>
+    const applyClaimed = (rows: ReadonlyArray<InboxEntry>, now: DateTime.Utc) =>
       Effect.gen(function* () {
-        const now = yield* DateTime.now
         const at = toDate(now)
+        if (rows.length === 0) return { completed: [], applied: [], rejected: [], undecodable: [], flagged: [] } satisfies BatchResult
+        const entries: Array<Claimed> = []
+        const undecodable: Array<{ row: InboxEntry; error: string }> = []
+        for (const row of rows) {
+          const decoded = decodeEvent(row.event)
+          if (Either.isRight(decoded)) entries.push({ row, event: decoded.right })
+          else undecodable.push({ row, error: `stored event does not decode: ${decoded.left.message}` })
+        }
         const events = entries.map((e) => e.event)
-        // The inbox rows are marked done in this same transaction: a crash loses both or neither.
-        yield* sql`SET LOCAL synchronous_commit = off`
         yield* KeyOwnership.own(sql, events.map(contactKey))
-        const changes = project(yield* loadBatchState(sql, events, at), events, softBounceEscalation)
+        const state = yield* loadBatchState(sql, entries.map((e) => ({ inboxId: e.row.id, event: e.event })), at)
+          .pipe(Effect.withSpan("ProjectionStore.load"))
+        const changes = yield* Effect.sync(() => project(state, events, softBounceEscalation)).pipe(Effect.withSpan("ProjectionStore.project"))
         const addresses = new Map<string, Address>()
         for (const e of changes.effects) addresses.set(contactKey({ ...e, recipient: e.address }), e)
-        const found = addresses.size === 0 ? new Map() : yield* contacts.ensureMany([...addresses.values()])
-        yield* writeDeliveries(sql, changes.deliveries, at)
-        yield* writeEvents(sql, changes.events)
-        yield* writeAddressEffects(sql, resolve(changes.effects, found), at)
-        yield* rollups.incrementMany(changes.rollups)
-        const counted = yield* senders.addCounts(changes.senders, now, senderPolicy)
-        yield* writeTimelines(sql, changes.timelines)
-        const rejected = new Set(changes.rejected.map((r) => r.index))
-        yield* inbox.complete(entries.filter((_, i) => !rejected.has(i)).map((e) => e.inboxId), now)
+        const refused = new Set(changes.rejected.map((r) => r.index))
+        const completed = entries.filter((_, i) => !refused.has(i))
+        const flagged = yield* Effect.gen(function* () {
+          const found = addresses.size === 0 ? new Map() : yield* contacts.ensureMany([...addresses.values()])
+          yield* writeDeliveries(sql, changes.deliveries, at)
+          yield* writeAddressEffects(sql, resolve(changes.effects, found), at)
+          yield* rollups.incrementMany(changes.rollups)
+          const counted = yield* senders.addCounts(changes.senders, now, senderPolicy)
+          yield* writeTimelines(sql, changes.timelines)
+          yield* inbox.complete(completed.map((e) => e.row.id), now)
+          return counted.filter((a) => a.flaggedAt !== null && DateTime.Equivalence(a.flaggedAt, now))
+        }).pipe(Effect.withSpan("ProjectionStore.write"))
         return {
-          applied: changes.events.map((e) => e.event),
-          rejected: changes.rejected.map((r) => ({ entry: entries[r.index]!, reason: r.reason })),
-          flagged: counted.filter((a) => a.flaggedAt !== null && DateTime.Equivalence(a.flaggedAt, now))
-        }
-      }).pipe(sql.withTransaction, Effect.orDie)
+          completed, applied: changes.events.map((e) => e.event), undecodable, flagged,
+          rejected: changes.rejected.map((r) => ({ ...entries[r.index]!, reason: r.reason }))
+        } satisfies BatchResult
+      })
+
+    const apply = (claim: Claim): Effect.Effect<BatchResult, BatchFailed> => {
+      let claimed: ReadonlyArray<InboxEntry> = []
+      return Effect.gen(function* () {
+        const now = yield* DateTime.now
+        // The rows are marked done in this same transaction: a crash loses both or neither, so the
+        // commit need not wait for the disk.
+        yield* sql`SET LOCAL synchronous_commit = off`
+        claimed = yield* inbox.claim(claim, now)
+        return yield* applyClaimed(claimed, now)
+      }).pipe(
+        sql.withTransaction,
+        Effect.orDie,
+        Effect.catchAllDefect((defect) => Effect.fail(new BatchFailed({ rows: claimed, reason: describe(defect) }))),
+        Effect.withSpan("ProjectionStore.apply")
+      )
+    }
 
     return { apply } as const
   })

@@ -3,7 +3,6 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { DateTime, Effect } from "effect"
 import type { AddressWrites } from "../domain/AddressEffects.js"
 import { statusPrecedence } from "../domain/Delivery.js"
-import type { NormalizedEvent } from "../domain/Event.js"
 import type { DeliveryState, TimelineChange } from "../domain/Projection.js"
 import { encodeTimeline } from "./ProjectionLoad.js"
 
@@ -28,34 +27,17 @@ export const writeDeliveries = (sql: SqlClient, deliveries: ReadonlyArray<Delive
   when(deliveries, () => {
     const rows = deliveries.map((d) => ({
       id: d.id, status: d.status, error_reason: d.errorReason, decided_at: iso(d.decidedAt), decided_by: d.decidedBy,
+      human_opened: d.humanOpened, human_clicked: d.humanClicked,
       ...Object.fromEntries(statusPrecedence.map((s) => [`${s}_at`, iso(d.milestones[s])]))
     }))
     const milestones = statusPrecedence.map((s) => `${s}_at`)
     return sql`
       UPDATE deliveries d SET status = u.status, error_reason = u.error_reason, decided_at = u.decided_at, decided_by = u.decided_by,
+        human_opened = u.human_opened, human_clicked = u.human_clicked,
         ${sql.csv(milestones.map((m) => sql`${sql(m)} = u.${sql(m)}`))}, updated_at = ${at}
       FROM jsonb_to_recordset(${json(rows)}::jsonb) AS u(id bigint, status text, error_reason text, decided_at timestamptz,
-        decided_by text, ${sql.unsafe(milestones.map((m) => `${m} timestamptz`).join(", "))})
+        decided_by text, human_opened boolean, human_clicked boolean, ${sql.unsafe(milestones.map((m) => `${m} timestamptz`).join(", "))})
       WHERE d.id = u.id`
-  })
-
-/** Records the events; the unique event key stays the arbiter: one recorded meanwhile fails the batch, to be decided again. */
-export const writeEvents = (sql: SqlClient, events: ReadonlyArray<{ readonly deliveryId: number; readonly event: NormalizedEvent }>) =>
-  Effect.gen(function* () {
-    if (events.length === 0) return
-    const rows = events.map(({ deliveryId, event: e }) => ({
-      delivery_id: deliveryId, org_id: e.orgId, type: e.type, occurred_at: iso(e.occurredAt), provider: e.provider,
-      provider_event_name: e.providerEventName ?? null, provider_event_id: e.providerEventId, details: e.details
-    }))
-    const inserted = yield* sql`
-      INSERT INTO delivery_events (delivery_id, org_id, type, occurred_at, provider, provider_event_name, provider_event_id, details)
-      SELECT * FROM jsonb_to_recordset(${json(rows)}::jsonb) AS u(delivery_id bigint, org_id text, type text, occurred_at timestamptz,
-        provider text, provider_event_name text, provider_event_id text, details jsonb)
-      ON CONFLICT (provider, provider_event_id) DO NOTHING
-      RETURNING 1`
-    if (inserted.length !== rows.length) {
-      return yield* Effect.dieMessage(`${rows.length - inserted.length} of the batch's events were recorded by another writer meanwhile`)
-    }
   })
 
 export const writeAddressEffects = (sql: SqlClient, writes: AddressWrites, at: Date) =>

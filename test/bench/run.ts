@@ -1,6 +1,7 @@
 // `npm run bench -- <name>`: runs one benchmark from this folder. Never part of `npm test`.
 const benchmarks: Record<string, () => Promise<unknown>> = {
   startup: () => import("./startup.js"),
+  apply: () => import("./apply.js"),
   embedded: () => import("./embedded.js"),
   fuzz: () => import("./fuzz.js"),
   ingest: () => import("./ingest.js"),

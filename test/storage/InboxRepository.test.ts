@@ -1,14 +1,17 @@
 import { expect, layer } from "@effect/vitest"
-import { DateTime, Effect, Layer } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { DateTime, Deferred, Effect, Fiber, Layer } from "effect"
 import { InboxRepository } from "../../src/storage/InboxRepository.js"
 import { sqlBackends } from "../support/databases.js"
 
 const t0 = DateTime.unsafeMake("2026-04-01T12:00:00Z")
 const later = (seconds: number) => DateTime.add(t0, { seconds })
-const event = (provider: string, id: string) => ({ orgId: "org-inbox", provider, providerEventId: id, event: { id, nested: { ok: true } } })
+const event = (provider: string, id: string, bucket = 0) =>
+  ({ orgId: "org-inbox", provider, providerEventId: id, bucket, event: { id, provider, nested: { ok: true } } })
+const providerOf = (entry: { readonly event: unknown }) => (entry.event as { provider: string }).provider
 
 const backends = [
-  ...sqlBackends.map((b) => ({ name: b.name, layer: InboxRepository.Default.pipe(Layer.provide(b.layer)) }))
+  ...sqlBackends.map((b) => ({ name: b.name, layer: InboxRepository.Default.pipe(Layer.provideMerge(b.layer)) }))
 ]
 
 // Each test uses its own provider name: the inbox is shared by every test of a backend.
@@ -23,52 +26,62 @@ for (const backend of backends) {
         expect([...second].sort()).toEqual(["p-append:c", "p-other:b"])
       }))
 
-    it.effect("claim leases the oldest available rows; completed and leased rows are not claimed again", () =>
+    it.effect("claim takes the oldest available rows of its share of the buckets, in id order; finished rows never again", () =>
       Effect.gen(function* () {
         const inbox = yield* InboxRepository
-        yield* inbox.append([event("p-claim", "1"), event("p-claim", "2"), event("p-claim", "3")], t0)
-        const all = yield* inbox.claim(1000, later(1), later(31))
-        const mine = all.filter((e) => (e.event as { id: string }).id.length === 1)
-        expect(mine.length).toBeGreaterThanOrEqual(3)
-        expect(mine.map((e) => e.id)).toEqual([...mine.map((e) => e.id)].sort((a, b) => a - b))
-        expect(all.find((e) => JSON.stringify(e.event).includes('"id":"1"'))?.event).toEqual({ id: "1", nested: { ok: true } })
-        expect(yield* inbox.claim(1000, later(2), later(32))).toEqual([])
-        yield* inbox.complete(all.map((e) => e.id), later(3))
-        expect(yield* inbox.claim(1000, later(40), later(70))).toEqual([])
+        yield* inbox.append([event("p-claim", "1", 0), event("p-claim", "2", 1), event("p-claim", "3", 2), event("p-claim", "4", 3)], t0)
+        const mine = <A extends { readonly event: unknown }>(rows: ReadonlyArray<A>) => rows.filter((r) => providerOf(r) === "p-claim")
+        const even = mine(yield* inbox.claim({ limit: 1000, share: 0, shares: 2 }, later(1)))
+        const odd = mine(yield* inbox.claim({ limit: 1000, share: 1, shares: 2 }, later(1)))
+        expect(even.map((e) => (e.event as { id: string }).id)).toEqual(["1", "3"])
+        expect(odd.map((e) => (e.event as { id: string }).id)).toEqual(["2", "4"])
+        expect(even[0]!.event).toEqual({ id: "1", provider: "p-claim", nested: { ok: true } })
+        expect(mine(yield* inbox.claim({ ids: [odd[1]!.id, even[0]!.id] }, later(1))).map((e) => e.id)).toEqual([even[0]!.id, odd[1]!.id])
+        yield* inbox.complete([...even, ...odd].map((e) => e.id), later(3))
+        expect(mine(yield* inbox.claim({ limit: 1000, share: 0, shares: 1 }, later(4)))).toEqual([])
       }))
 
-    it.effect("a failed row counts its attempts and comes back after its retry time; requeue resets it", () =>
+    it.effect("a claim holds its rows until its transaction ends: a concurrent claim skips them, a later one takes them", () =>
       Effect.gen(function* () {
         const inbox = yield* InboxRepository
+        const sql = yield* SqlClient.SqlClient
+        yield* inbox.append([event("p-lock", "1"), event("p-lock", "2")], t0)
+        const mine = <A extends { readonly event: unknown }>(rows: ReadonlyArray<A>) => rows.filter((r) => providerOf(r) === "p-lock")
+        const claimed = yield* Deferred.make<number>()
+        const release = yield* Deferred.make<void>()
+        const holder = yield* Effect.fork(sql.withTransaction(Effect.gen(function* () {
+          yield* Deferred.succeed(claimed, mine(yield* inbox.claim({ limit: 1000, share: 0, shares: 1 }, later(1))).length)
+          yield* Deferred.await(release)
+        })))
+        expect(yield* Deferred.await(claimed)).toBe(2)
+        expect(mine(yield* sql.withTransaction(inbox.claim({ limit: 1000, share: 0, shares: 1 }, later(1))))).toEqual([])
+        yield* Deferred.succeed(release, undefined)
+        yield* Fiber.join(holder)
+        const after = mine(yield* inbox.claim({ limit: 1000, share: 0, shares: 1 }, later(2)))
+        expect(after).toHaveLength(2)
+        yield* inbox.complete(after.map((e) => e.id), later(3))
+      }))
+
+    it.effect("a failed row counts its attempts and comes back after its retry time; requeue resets it; backlog counts the rest", () =>
+      Effect.gen(function* () {
+        const inbox = yield* InboxRepository
+        const before = yield* inbox.backlog()
         yield* inbox.append([event("p-fail", "x")], later(100))
-        const [entry] = yield* inbox.claim(1000, later(101), later(131))
+        expect((yield* inbox.backlog()).pending).toBe(before.pending + 1)
+        const claim = (at: number) => Effect.map(inbox.claim({ limit: 1000, share: 0, shares: 1 }, later(at)), (rows) => rows.filter((r) => providerOf(r) === "p-fail"))
+        const [entry] = yield* claim(101)
         expect(entry).toBeDefined()
         expect(yield* inbox.fail(entry!.id, "boom", later(110))).toBe(1)
-        expect(yield* inbox.claim(1000, later(105), later(135))).toEqual([])
-        const [again] = yield* inbox.claim(1000, later(110), later(140))
+        expect(yield* claim(105)).toEqual([])
+        const [again] = yield* claim(110)
         expect(again?.id).toBe(entry!.id)
         expect(again?.attempts).toBe(1)
         yield* inbox.complete([entry!.id], later(111))
         expect(yield* inbox.requeue(entry!.id, later(112))).toBe(true)
-        const [requeued] = yield* inbox.claim(1000, later(112), later(142))
+        const [requeued] = yield* claim(112)
         expect(requeued?.attempts).toBe(0)
         yield* inbox.complete([entry!.id], later(113))
-      }))
-
-    it.effect("releaseLeases makes leased rows available at once, and backlog counts what is unprocessed", () =>
-      Effect.gen(function* () {
-        const inbox = yield* InboxRepository
-        const before = yield* inbox.backlog()
-        yield* inbox.append([event("p-lease", "1"), event("p-lease", "2")], later(200))
-        expect((yield* inbox.backlog()).pending).toBe(before.pending + 2)
-        const leased = yield* inbox.claim(1000, later(201), later(900))
-        expect(leased.length).toBeGreaterThanOrEqual(2)
-        expect(yield* inbox.claim(1000, later(202), later(900))).toEqual([])
-        yield* inbox.releaseLeases(later(203))
-        const released = yield* inbox.claim(1000, later(203), later(900))
-        expect(released.map((e) => e.id)).toEqual(leased.map((e) => e.id))
-        yield* inbox.complete(released.map((e) => e.id), later(204))
-        expect((yield* inbox.backlog()).pending).toBe(0)
+        expect((yield* inbox.backlog()).pending).toBe(before.pending)
       }))
   })
 }

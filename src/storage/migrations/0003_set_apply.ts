@@ -8,7 +8,7 @@ const addTo = (table: string) => counters.split(",").map((c) => `${c.trim()} = $
 
 /**
  * Batches apply in one transaction and add to rollups and sender accounts directly, so what the
- * per-event pipeline left pending is folded in and its tables go. Addresses that soft-bounce keep
+ * per-event pipeline left pending is folded in and its tables go; inbox rows carry their owner bucket. Addresses that soft-bounce keep
  * their timeline of soft bounces, deliveries and hard bounces (domain/SoftBounceStreak.ts).
  */
 export default Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`
@@ -31,6 +31,15 @@ UPDATE sender_accounts SET bounce_rate = CASE WHEN sent = 0 THEN 0 ELSE bounced:
 DROP TABLE sender_counts_pending;
 
 ALTER TABLE deliveries DROP COLUMN soft_bounce_streak;
+-- Whether an open (a click) not flagged as a machine's is recorded: the unique human counts.
+ALTER TABLE deliveries ADD COLUMN human_opened boolean NOT NULL DEFAULT false, ADD COLUMN human_clicked boolean NOT NULL DEFAULT false;
+UPDATE deliveries d SET human_opened = h.opened, human_clicked = h.clicked
+FROM (SELECT delivery_id, bool_or(type = 'opened') AS opened, bool_or(type = 'clicked') AS clicked FROM delivery_events
+  WHERE type IN ('opened', 'clicked') AND (details->>'machine') IS DISTINCT FROM 'true' GROUP BY delivery_id) h
+WHERE d.id = h.delivery_id;
+
+-- Which share of the pipeline claims a row: the owner bucket of its contact key (storage/KeyOwnership.ts).
+ALTER TABLE ingest_inbox ADD COLUMN bucket smallint NOT NULL DEFAULT 0;
 
 CREATE TABLE address_timelines (
   org_id text NOT NULL,
