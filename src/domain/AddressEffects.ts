@@ -1,3 +1,4 @@
+import { DateTime } from "effect"
 import type { Channel } from "./Event.js"
 import { eventKey } from "./Event.js"
 import { hardBounceEffects } from "./Lifecycle.js"
@@ -5,6 +6,7 @@ import type { AddressEffect } from "./Projection.js"
 import { contactKey, escalationReason } from "./Projection.js"
 import type { SuppressionReason } from "./Records.js"
 import { optOutEntry } from "./Records.js"
+import type { Cause } from "./SoftBounceStreak.js"
 
 /** The contact an address belongs to, with its other addresses (a complaint suppresses them all). */
 export interface ContactAddresses {
@@ -47,9 +49,13 @@ export interface AuditRow {
 
 /** The rows a batch's address effects write, once the contacts are known. */
 export interface AddressWrites {
+  /** Each keeps its earliest cause (`metadata.occurredAt`, then `eventKey`), whatever order the causes came in. */
   readonly suppressions: ReadonlyArray<SuppressionRow>
-  /** Bounce suppressions a withdrawn escalation had made. */
-  readonly liftedSuppressions: ReadonlyArray<Pick<SuppressionRow, "orgId" | "channel" | "address">>
+  /** Whole-channel suppressions whose recorded cause (`previous`) is no cause any more: the next one, or none. */
+  readonly replacedSuppressions: ReadonlyArray<Pick<SuppressionRow, "orgId" | "channel" | "address"> & {
+    readonly previous: string
+    readonly cause: SuppressionRow | null
+  }>
   readonly bounced: ReadonlyArray<{ readonly contactId: string; readonly channel: Channel; readonly bounced: boolean }>
   readonly optOuts: ReadonlyArray<{ readonly contactId: string; readonly entry: string }>
   /** Upserted on (org, source key, kind): an escalation's row moves when an earlier soft bounce arrives. */
@@ -62,12 +68,18 @@ export interface AddressWrites {
 const addressOn = (contact: ContactAddresses, channel: Channel): string | null =>
   channel === "email" ? contact.email : channel === "sms" ? contact.phone : channel === "whatsapp" ? contact.whatsapp : null
 
+/** The whole-channel suppression a cause makes. */
+const causeRow = (orgId: string, channel: Channel, address: string, cause: Cause): SuppressionRow => ({
+  orgId, channel, address, category: "", reason: cause.reason, source: cause.source,
+  metadata: { eventKey: cause.key, occurredAt: new Date(cause.at).toISOString(), deliveryId: cause.deliveryId, ...(cause.streak ? { streak: true } : {}) }
+})
+
 const escalationKey = (channel: Channel, address: string, run: string) => `soft-bounces:${channel}:${address}:${run}`
 
 /** Turns effects into rows; `contacts` holds, by `contactKey`, the contact of every address with effects. */
 export const resolve = (effects: ReadonlyArray<AddressEffect>, contacts: ReadonlyMap<string, ContactAddresses>): AddressWrites => {
   const writes = {
-    suppressions: [] as Array<SuppressionRow>, liftedSuppressions: [] as Array<Pick<SuppressionRow, "orgId" | "channel" | "address">>,
+    suppressions: [] as Array<SuppressionRow>, replacedSuppressions: [] as Array<AddressWrites["replacedSuppressions"][number]>,
     bounced: [] as Array<{ contactId: string; channel: Channel; bounced: boolean }>, optOuts: [] as Array<{ contactId: string; entry: string }>,
     activities: [] as Array<ActivityRow>, withdrawnActivities: [] as Array<{ orgId: string; sourceKey: string; kind: string }>,
     audits: [] as Array<AuditRow>, removals: [] as Array<{ broadcastId: string; channel: Channel; address: string; reason: string }>
@@ -87,18 +99,19 @@ export const resolve = (effects: ReadonlyArray<AddressEffect>, contacts: Readonl
             reason, sourceKey: escalationKey(channel, address, escalation.run), occurredAt: escalation.at
           })
         }
+        writes.suppressions.push(causeRow(orgId, channel, address, { ...escalation, reason: "bounce", source: "soft_bounces", streak: true }))
         break
       }
+      case "Replaced":
+        writes.replacedSuppressions.push({
+          orgId, channel, address, previous: item.previous, cause: item.cause === null ? null : causeRow(orgId, channel, address, item.cause)
+        })
+        break
       case "Withdrawn":
         writes.withdrawnActivities.push({ orgId, sourceKey: escalationKey(channel, address, item.run), kind: "bounced" })
         break
       case "Bounced":
         if (channel !== "push") writes.bounced.push({ contactId: contact.id, channel, bounced: item.bounced })
-        if (item.bounced) {
-          writes.suppressions.push({ orgId, channel, address, category: "", reason: "bounce", source: "soft_bounces", metadata: { eventKey: item.cause, streak: true } })
-        } else {
-          writes.liftedSuppressions.push({ orgId, channel, address })
-        }
         break
       case "Event": {
         const { event, effect, deliveryId, broadcastId } = item
@@ -110,7 +123,7 @@ export const resolve = (effects: ReadonlyArray<AddressEffect>, contacts: Readonl
               if (to === null) continue
               writes.suppressions.push({
                 orgId, channel: on, address: to, category: effect.category ?? "", reason: effect.reason,
-                source: `${event.provider}:${event.type}`, metadata: { eventKey: source, deliveryId }
+                source: `${event.provider}:${event.type}`, metadata: { eventKey: source, occurredAt: DateTime.formatIso(event.occurredAt), deliveryId }
               })
             }
             break

@@ -65,7 +65,7 @@ const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", what
 const optOutCodes = new Set(["21610", "63014"])
 const invalidNumberCodes = new Set(["30005", "30006", "21211", "21614", "21635"])
 
-const effectsOf = (event: NormalizedEvent): ReadonlyArray<SideEffect> => {
+const effectsOf = (event: Pick<NormalizedEvent, "type" | "details" | "channel">): ReadonlyArray<SideEffect> => {
   const { channel, details } = event
   const category = details.category
   switch (event.type) {
@@ -123,6 +123,14 @@ export const hardBounceEffects = (channel: Channel, reason: string | undefined):
   SideEffect.Suppress({ channels: [channel], reason: "bounce", category: undefined }),
   SideEffect.RecordActivity({ kind: "bounced", title: `${channelLabel[channel]} bounced`, reason })
 ]
+
+/** Why an event suppresses its own address on its whole channel, if it does (a hard bounce, a complaint, …). */
+export const suppressionCause = (event: Pick<NormalizedEvent, "type" | "details" | "channel">): SuppressionReason | undefined => {
+  for (const effect of effectsOf(event)) {
+    if (effect._tag === "Suppress" && effect.category === undefined && effect.channels.includes(event.channel)) return effect.reason
+  }
+  return undefined
+}
 
 export const isSoftBounce = (event: Pick<NormalizedEvent, "type" | "details">): boolean =>
   event.type === "soft_bounced" || (event.type === "bounced" && event.details.bounceKind === "soft")

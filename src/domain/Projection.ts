@@ -2,8 +2,7 @@ import { DateTime } from "effect"
 import type { Channel, NormalizedEvent } from "./Event.js"
 import { eventKey, normalizeAddress } from "./Event.js"
 import type { LifecycleState, SideEffect } from "./Lifecycle.js"
-import { apply, isSoftBounce } from "./Lifecycle.js"
-import { isPolicyRejection } from "./Machine.js"
+import { apply, isSoftBounce, suppressionCause } from "./Lifecycle.js"
 import type { Counters, RollupCounter } from "./Rollup.js"
 import { rollupDelta } from "./RollupDelta.js"
 import type { SenderMetric } from "./Records.js"
@@ -59,7 +58,8 @@ export type AddressEffect = Address & (
   | { readonly _tag: "Event"; readonly event: NormalizedEvent; readonly deliveryId: number; readonly broadcastId: string | null; readonly effect: SideEffect }
   | { readonly _tag: "Escalated"; readonly escalation: Streak.Escalation; readonly threshold: number }
   | { readonly _tag: "Withdrawn"; readonly run: string }
-  | { readonly _tag: "Bounced"; readonly bounced: boolean; readonly cause: string }
+  | { readonly _tag: "Bounced"; readonly bounced: boolean }
+  | { readonly _tag: "Replaced"; readonly previous: string; readonly cause: Streak.Cause | null }
 )
 
 export interface RollupIncrement {
@@ -95,11 +95,12 @@ export interface Changes {
 export const escalationReason = (threshold: number) => `${threshold} soft bounces in a row since the last delivery`
 
 /** Where an event sits on its address's soft-bounce timeline, if it does. */
-export const timelineMark = (event: Pick<NormalizedEvent, "type" | "details">): Streak.Mark | null =>
-  isSoftBounce(event) ? "s"
-    : event.type === "delivered" ? "d"
-    : event.type === "bounced" && !isPolicyRejection(event.details.enhancedStatus) ? "h"
-    : null
+export const timelineMark = (event: Pick<NormalizedEvent, "type" | "details" | "channel" | "provider">): Streak.Mark | null => {
+  if (isSoftBounce(event)) return { mark: "s" }
+  if (event.type === "delivered") return { mark: "d" }
+  const reason = suppressionCause(event)
+  return reason === undefined ? null : { mark: "c", reason, source: `${event.provider}:${event.type}` }
+}
 
 const addTo = (map: Map<string, Record<string, number>>, key: string, deltas: Partial<Record<string, number>>) => {
   const sums = map.get(key) ?? {}
@@ -160,7 +161,7 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
     const contact = contactKey(event)
     if (mark !== null && state.timelines.has(contact)) {
       const entry = marks.get(contact) ?? { address, entries: [] }
-      entry.entries.push({ at: event.occurredAt.epochMillis, key, mark, deliveryId: delivery.id })
+      entry.entries.push({ at: event.occurredAt.epochMillis, key, deliveryId: delivery.id, ...mark })
       marks.set(contact, entry)
     }
   })
@@ -174,10 +175,8 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
     const change = Streak.change(previous, next, threshold)
     for (const escalation of change.recorded) effects.push({ ...address, _tag: "Escalated", escalation, threshold })
     for (const { run } of change.withdrawn) effects.push({ ...address, _tag: "Withdrawn", run })
-    if (change.bounced !== null) {
-      const cause = change.recorded[0]?.key ?? change.withdrawn[0]?.key ?? ""
-      effects.push({ ...address, _tag: "Bounced", bounced: change.bounced, cause })
-    }
+    if (change.bounced !== null) effects.push({ ...address, _tag: "Bounced", bounced: change.bounced })
+    if (change.replaced !== null) effects.push({ ...address, _tag: "Replaced", ...change.replaced })
   }
 
   return {

@@ -1,20 +1,21 @@
+import type { SuppressionReason } from "./Records.js"
+
 /**
  * "N soft bounces in a row since the last delivery" as a function of the set of an address's events,
  * not of the order they arrive in. An address that has soft-bounced keeps a timeline of its soft
- * bounces, deliveries and hard bounces sorted by occurrence; a run is the soft bounces between two
- * deliveries, and every run that reaches the threshold escalates to a hard bounce. A late delivery
- * that splits a run below the threshold withdraws that escalation, so every arrival order ends alike.
+ * bounces, deliveries and the events that suppress it (hard bounces, complaints, …) sorted by
+ * occurrence; a run is the soft bounces between two deliveries, and every run that reaches the
+ * threshold escalates to a hard bounce. A late delivery that splits a run below the threshold
+ * withdraws that escalation, and the address's suppression falls back to its earliest other cause
+ * (or goes), so every arrival order ends alike.
  */
 
-/** s: soft bounce, d: delivered, h: hard bounce (not a policy rejection). */
-export type Mark = "s" | "d" | "h"
+/** s: a soft bounce, d: a delivery, c: an event that suppresses the address on its whole channel (why, and `provider:type`). */
+export type Mark =
+  | { readonly mark: "s" | "d" }
+  | { readonly mark: "c"; readonly reason: SuppressionReason; readonly source: string }
 
-export interface TimelineEntry {
-  readonly at: number
-  readonly key: string
-  readonly mark: Mark
-  readonly deliveryId: number
-}
+export type TimelineEntry = { readonly at: number; readonly key: string; readonly deliveryId: number } & Mark
 
 export type Timeline = ReadonlyArray<TimelineEntry>
 
@@ -27,10 +28,20 @@ export interface Escalation {
   readonly deliveryId: number
 }
 
+/** What the address's whole-channel suppression records: its earliest cause. */
+export interface Cause {
+  readonly at: number
+  readonly key: string
+  readonly deliveryId: number
+  readonly reason: SuppressionReason
+  readonly source: string
+  readonly streak: boolean
+}
+
 /** Only what an address ever needs: a bound keeps a pathological address from growing without end. */
 export const maxTimeline = 1_000
 
-const before = (a: TimelineEntry, b: TimelineEntry) => a.at < b.at || (a.at === b.at && a.key < b.key)
+const before = (a: { at: number; key: string }, b: { at: number; key: string }) => a.at < b.at || (a.at === b.at && a.key < b.key)
 
 /** The timeline with the new entries merged in order; entries already present (by key) are skipped. */
 export const merge = (timeline: Timeline, added: ReadonlyArray<TimelineEntry>): Timeline => {
@@ -56,14 +67,24 @@ export const escalations = (timeline: Timeline, threshold: number): ReadonlyArra
   return found
 }
 
-export const hasHardBounce = (timeline: Timeline): boolean => timeline.some((e) => e.mark === "h")
+export const hasHardBounce = (timeline: Timeline): boolean => timeline.some((e) => e.mark === "c" && e.reason === "bounce")
 
-/** What an address's new events change: escalations to record or withdraw, and its bounced state. */
+const earliestCause = (timeline: Timeline, threshold: number): Cause | null => {
+  const causes: Array<Cause> = [
+    ...timeline.flatMap((e) => e.mark === "c" ? [{ ...e, streak: false }] : []),
+    ...escalations(timeline, threshold).map((e) => ({ ...e, reason: "bounce" as const, source: "soft_bounces", streak: true }))
+  ]
+  return causes.reduce<Cause | null>((first, c) => (first === null || before(c, first) ? c : first), null)
+}
+
+/** What an address's new events change. */
 export interface StreakChange {
   readonly recorded: ReadonlyArray<Escalation>
   readonly withdrawn: ReadonlyArray<Escalation>
-  /** true: newly escalated (suppress, mark bounced); false: no longer bounced (lift both); null: as it was. */
+  /** true: newly escalated (mark the contact bounced); false: bounced no more (unmark it); null: as it was. */
   readonly bounced: boolean | null
+  /** The suppression's cause, when the one it recorded is no cause any more: the next earliest, or none. */
+  readonly replaced: { readonly previous: string; readonly cause: Cause | null } | null
 }
 
 export const change = (previous: Timeline, next: Timeline, threshold: number): StreakChange => {
@@ -72,8 +93,11 @@ export const change = (previous: Timeline, next: Timeline, threshold: number): S
   const same = (a: Escalation, b: Escalation) => a.run === b.run && a.key === b.key
   const recorded = now.filter((e) => !was.some((w) => same(w, e)))
   const withdrawn = was.filter((w) => !now.some((e) => e.run === w.run))
-  const bounced = was.length === 0 && now.length > 0 ? true
+  const bounced = was.length === 0 && now.length > 0 && !hasHardBounce(previous) ? true
     : was.length > 0 && now.length === 0 && !hasHardBounce(next) ? false
     : null
-  return { recorded, withdrawn, bounced }
+  const [causeWas, causeNow] = [earliestCause(previous, threshold), earliestCause(next, threshold)]
+  // An earlier cause takes over by itself (suppressions keep the earliest); a vanished one must be replaced.
+  const vanished = causeWas !== null && causeWas.streak && !now.some((e) => e.key === causeWas.key)
+  return { recorded, withdrawn, bounced, replaced: vanished ? { previous: causeWas.key, cause: causeNow } : null }
 }

@@ -6,6 +6,7 @@ import type { Channel, NormalizedEvent } from "../domain/Event.js"
 import { eventKey, normalizeAddress } from "../domain/Event.js"
 import { isSoftBounce } from "../domain/Lifecycle.js"
 import type { BatchState, DeliveryState } from "../domain/Projection.js"
+import type { SuppressionReason } from "../domain/Records.js"
 import { contactKey, deliveryRef, timelineMark } from "../domain/Projection.js"
 import type { Timeline, TimelineEntry } from "../domain/SoftBounceStreak.js"
 import { merge } from "../domain/SoftBounceStreak.js"
@@ -51,9 +52,15 @@ export interface InboxEvent {
   readonly event: NormalizedEvent
 }
 
-export type TimelineRow = ReadonlyArray<readonly [at: number, key: string, mark: TimelineEntry["mark"], deliveryId: number]>
-export const encodeTimeline = (timeline: Timeline): TimelineRow => timeline.map((e) => [e.at, e.key, e.mark, e.deliveryId] as const)
-const decodeTimeline = (row: TimelineRow): Timeline => row.map(([at, key, mark, deliveryId]) => ({ at, key, mark, deliveryId }))
+/** An entry as stored: [at, key, mark, delivery id] and, for a cause, [… reason, source]. */
+export type TimelineRow = ReadonlyArray<ReadonlyArray<string | number>>
+export const encodeTimeline = (timeline: Timeline): TimelineRow =>
+  timeline.map((e) => e.mark === "c" ? [e.at, e.key, e.mark, e.deliveryId, e.reason, e.source] : [e.at, e.key, e.mark, e.deliveryId])
+const decodeTimeline = (row: TimelineRow): Timeline =>
+  row.map(([at, key, mark, deliveryId, reason, source]) => ({
+    at: Number(at), key: String(key), deliveryId: Number(deliveryId),
+    ...(mark === "c" ? { mark, reason: reason as SuppressionReason, source: String(source) } : { mark: mark as "s" | "d" })
+  }))
 
 const addressOf = (event: NormalizedEvent) =>
   ({ org_id: event.orgId, channel: event.channel, address: normalizeAddress(event.channel, event.recipient) })
@@ -148,23 +155,23 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
         for (const e of first) timelines.set(contactKey(e), [])
         const history = yield* sql<{
           org_id: string; channel: Channel; address: string; delivery_id: number; provider: string; provider_event_id: string
-          type: NormalizedEvent["type"]; occurred_at: Date; bounce_kind: "hard" | "soft" | null; enhanced_status: string | null
+          type: NormalizedEvent["type"]; occurred_at: Date; details: NormalizedEvent["details"]
         }>`
-          SELECT d.org_id, d.channel, d.recipient AS address, d.id AS delivery_id, e.provider, e.provider_event_id, e.type, e.occurred_at,
-            e.details->>'bounceKind' AS bounce_kind, e.details->>'enhancedStatus' AS enhanced_status
+          SELECT d.org_id, d.channel, d.recipient AS address, d.id AS delivery_id, e.provider, e.provider_event_id, e.type, e.occurred_at, e.details
           FROM (SELECT DISTINCT * FROM jsonb_to_recordset(${JSON.stringify(first.map(addressOf))}::jsonb)
             AS k(org_id text, channel text, address text)) k
           JOIN deliveries d ON d.org_id = k.org_id AND d.channel = k.channel AND d.recipient = k.address
-          JOIN delivery_events e ON e.delivery_id = d.id AND e.type IN ('delivered', 'bounced', 'soft_bounced')`
-        const entries = new Map<string, Array<TimelineEntry>>()
+          JOIN delivery_events e ON e.delivery_id = d.id
+            AND e.type IN ('delivered', 'soft_bounced', 'bounced', 'complained', 'unsubscribed', 'failed')`
+        const found = new Map<string, Array<TimelineEntry>>()
         for (const h of history) {
-          const mark = timelineMark({ type: h.type, details: { bounceKind: h.bounce_kind ?? undefined, enhancedStatus: h.enhanced_status ?? undefined } })
+          const mark = timelineMark({ type: h.type, details: h.details, channel: h.channel, provider: h.provider })
           if (mark === null) continue
           const key = contactKey({ orgId: h.org_id, channel: h.channel, recipient: h.address })
-          const entry = { at: h.occurred_at.getTime(), key: eventKey({ provider: h.provider, providerEventId: h.provider_event_id }), mark, deliveryId: h.delivery_id }
-          entries.set(key, [...(entries.get(key) ?? []), entry])
+          const entry = { at: h.occurred_at.getTime(), key: eventKey({ provider: h.provider, providerEventId: h.provider_event_id }), deliveryId: h.delivery_id, ...mark }
+          found.set(key, [...(found.get(key) ?? []), entry])
         }
-        for (const [key, added] of entries) timelines.set(key, merge([], added))
+        for (const [key, added] of found) timelines.set(key, merge([], added))
       }
     }
     // Last, so the timelines above are read without this batch: its events are recorded, and the unique

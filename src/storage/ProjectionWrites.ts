@@ -1,7 +1,7 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { DateTime, Effect } from "effect"
-import type { AddressWrites } from "../domain/AddressEffects.js"
+import type { AddressWrites, SuppressionRow } from "../domain/AddressEffects.js"
 import { statusPrecedence } from "../domain/Delivery.js"
 import type { DeliveryState, TimelineChange } from "../domain/Projection.js"
 import { encodeTimeline } from "./ProjectionLoad.js"
@@ -42,19 +42,28 @@ export const writeDeliveries = (sql: SqlClient, deliveries: ReadonlyArray<Delive
 
 export const writeAddressEffects = (sql: SqlClient, writes: AddressWrites, at: Date) =>
   Effect.gen(function* () {
-    const suppressions = distinctBy(writes.suppressions, (s) => json([s.orgId, s.channel, s.address, s.category]))
+    // One row per key, its earliest cause; a row whose cause is earlier stays as it is.
+    const earliest = (s: SuppressionRow) => `${String(s.metadata.occurredAt)}|${String(s.metadata.eventKey)}`
+    const suppressions = [...writes.suppressions].sort((a, b) => (earliest(a) < earliest(b) ? -1 : earliest(a) > earliest(b) ? 1 : 0))
     yield* when(suppressions, () => sql`
-      INSERT INTO suppressions (org_id, channel, address, category, reason, source, metadata)
-      SELECT u.org_id, u.channel, u.address, u.category, u.reason, u.source, u.metadata
-      FROM jsonb_to_recordset(${json(suppressions.map((s) => ({ ...s, org_id: s.orgId })))}::jsonb)
-        AS u(org_id text, channel text, address text, category text, reason text, source text, metadata jsonb)
+      INSERT INTO suppressions AS s (org_id, channel, address, category, reason, source, metadata)
+      SELECT u."orgId", u.channel, u.address, u.category, u.reason, u.source, u.metadata
+      FROM jsonb_to_recordset(${json(distinctBy(suppressions, (s) => json([s.orgId, s.channel, s.address, s.category])))}::jsonb)
+        AS u("orgId" text, channel text, address text, category text, reason text, source text, metadata jsonb)
       ORDER BY 1, 2, 3, 4
-      ON CONFLICT (org_id, channel, address, category) DO NOTHING`)
-    yield* when(writes.liftedSuppressions, () => sql`
-      DELETE FROM suppressions s
-      USING jsonb_to_recordset(${json(writes.liftedSuppressions)}::jsonb) AS u("orgId" text, channel text, address text)
-      WHERE s.org_id = u."orgId" AND s.channel = u.channel AND s.address = u.address AND s.category = ''
-        AND s.reason = 'bounce' AND s.metadata ? 'streak'`)
+      ON CONFLICT (org_id, channel, address, category) DO UPDATE
+        SET reason = EXCLUDED.reason, source = EXCLUDED.source, metadata = EXCLUDED.metadata
+        WHERE s.metadata ? 'occurredAt' AND (EXCLUDED.metadata->>'occurredAt', EXCLUDED.metadata->>'eventKey' COLLATE "C")
+          < (s.metadata->>'occurredAt', s.metadata->>'eventKey' COLLATE "C")`)
+    const replaced = writes.replacedSuppressions.map((r) => ({ ...r, ...r.cause, category: "", hasCause: r.cause !== null }))
+    yield* when(replaced, () => sql`
+      WITH u AS (SELECT * FROM jsonb_to_recordset(${json(replaced)}::jsonb) AS u("orgId" text, channel text, address text,
+        previous text, "hasCause" boolean, reason text, source text, metadata jsonb)),
+      gone AS (DELETE FROM suppressions s USING u WHERE NOT u."hasCause" AND s.org_id = u."orgId" AND s.channel = u.channel
+        AND s.address = u.address AND s.category = '' AND s.metadata->>'eventKey' = u.previous)
+      UPDATE suppressions s SET reason = u.reason, source = u.source, metadata = u.metadata
+      FROM u WHERE u."hasCause" AND s.org_id = u."orgId" AND s.channel = u.channel AND s.address = u.address
+        AND s.category = '' AND s.metadata->>'eventKey' = u.previous`)
     yield* when(writes.bounced, () => sql`
       UPDATE contacts c SET updated_at = ${at}, bounced_channels = ARRAY(
         SELECT x FROM unnest(c.bounced_channels || u.added) WITH ORDINALITY AS t(x, n)
