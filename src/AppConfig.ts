@@ -61,7 +61,7 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       dataDir: yield* Config.nonEmptyString("DATA_DIR").pipe(Config.withDefault("./data")),
       databaseUrl: yield* databaseUrl,
       /** Connections this instance may hold; several instances share one server's max_connections. */
-      databasePoolSize: yield* positiveInteger("DATABASE_POOL_SIZE", 40),
+      databasePoolSize: yield* positiveInteger("DATABASE_POOL_SIZE", 20),
       /** Running as root, the embedded PostgreSQL server runs as this unprivileged user. */
       embeddedPostgresUser: yield* Config.nonEmptyString("EMBEDDED_POSTGRES_USER").pipe(Config.withDefault("postgres")),
       logLevel: yield* logLevel,

@@ -25,15 +25,17 @@ export interface DeliveryState extends Omit<LifecycleState, "seen"> {
   readonly humanClicked: boolean
 }
 
+// Keys join their parts with NUL, which no stored text may hold (domain/JsonText.ts): never ambiguous.
+
 /** Everything about one recipient on one channel is decided together, by one owner at a time. */
 export const contactKey = (event: Pick<NormalizedEvent, "orgId" | "channel" | "recipient">): string =>
-  `${event.orgId}|${event.channel}|${normalizeAddress(event.channel, event.recipient)}`
+  `${event.orgId}\u0000${event.channel}\u0000${normalizeAddress(event.channel, event.recipient)}`
 
 /** How an event names its delivery: by id (tracking), or by the provider's message and recipient. */
 export const deliveryRef = (event: NormalizedEvent): string =>
   event.deliveryId !== undefined
     ? `#${event.deliveryId}`
-    : JSON.stringify([event.orgId, event.provider, event.providerMessageId, normalizeAddress(event.channel, event.recipient)])
+    : `${event.orgId}\u0000${event.provider}\u0000${event.providerMessageId}\u0000${normalizeAddress(event.channel, event.recipient)}`
 
 export interface BatchState {
   /** By `deliveryRef`; every keyed delivery of the batch exists (created before the projection runs). */

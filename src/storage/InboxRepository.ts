@@ -51,19 +51,30 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
       return new Set(rows.map((r) => inboxKey(r.provider, r.provider_event_id)))
     }, Effect.orDie)
 
+    const claimShare = ({ limit, share, shares }: Extract<Claim, { limit: number }>, at: DateTime.Utc) => {
+      const available = (table: string) => sql`${sql(table)}.processed_at IS NULL AND ${sql(table)}.available_at <= ${toDate(at)}
+        AND ${sql(table)}.bucket % ${shares}::int = ${share}::int`
+      // From the oldest available row of the share, within a window of ids: the planner then never
+      // sorts the whole backlog, whatever its (often stale) estimate of the backlog's size.
+      return sql<EntryRow>`
+        SELECT i.id, i.event, i.attempts, i.received_at
+        FROM ingest_inbox i, (SELECT min(o.id) AS id FROM ingest_inbox o WHERE ${available("o")}) oldest
+        WHERE i.id >= oldest.id AND i.id < oldest.id + ${limit * shares * 2} AND ${available("i")}
+        ORDER BY i.id LIMIT ${limit}
+        FOR UPDATE OF i SKIP LOCKED`
+    }
+
     /**
      * Locks the oldest available rows of one share of the buckets (or the given rows) for the calling
      * transaction: the row lock is the lease, released by commit, rollback or a crash, and rows another
      * transaction holds are skipped. Outside a transaction the lock ends with the statement.
      */
     const claim = Effect.fn("InboxRepository.claim")(function* (claim: Claim, at: DateTime.Utc) {
-      const rows = yield* sql<EntryRow>`
-        SELECT id, event, attempts, received_at FROM ingest_inbox
-        WHERE processed_at IS NULL AND ${"ids" in claim
-          ? sql`id = ANY(${claim.ids}::bigint[])`
-          : sql`available_at <= ${toDate(at)} AND bucket % ${claim.shares}::int = ${claim.share}::int`}
-        ORDER BY id LIMIT ${"ids" in claim ? claim.ids.length : claim.limit}
-        FOR UPDATE SKIP LOCKED`
+      const rows = yield* ("ids" in claim
+        ? sql<EntryRow>`
+          SELECT id, event, attempts, received_at FROM ingest_inbox
+          WHERE id = ANY(${claim.ids}::bigint[]) AND processed_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`
+        : claimShare(claim, at))
       return rows.map((r): InboxEntry => ({ id: r.id, event: r.event, attempts: r.attempts, receivedAt: r.received_at }))
     }, Effect.orDie)
 

@@ -20,8 +20,10 @@ import { toDateTime, toDateTimeOrNull } from "./Rows.js"
 type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
 interface DeliveryRow extends MilestoneColumns {
   readonly id: number
-  readonly ref: string
   readonly org_id: string
+  readonly provider: string
+  readonly provider_message_id: string | null
+  readonly recipient: string
   readonly broadcast_id: string | null
   readonly contact_id: string | null
   readonly sender_account_id: string | null
@@ -108,37 +110,42 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
     }).reverse()).values()]
     const byId = [...new Set(events.flatMap((e) => e.deliveryId ?? []))]
 
-    const select = (keys: ReadonlyArray<(typeof keyed)[number]>, ids: ReadonlyArray<number>) => sql<DeliveryRow>`
-      WITH k AS (SELECT * FROM jsonb_to_recordset(${JSON.stringify(keys)}::jsonb)
-        AS k(ref text, org_id text, provider text, provider_message_id text, recipient text, channel text)),
-      wanted AS (
-        -- Every index that may serve the join is exact (the channel too), whatever a table without statistics tempts the planner to.
-        SELECT d.id, k.ref FROM k JOIN deliveries d ON d.org_id = k.org_id AND d.provider = k.provider
-          AND d.provider_message_id = k.provider_message_id AND d.recipient = k.recipient AND d.channel = k.channel
-          AND d.provider_message_id IS NOT NULL
-        UNION ALL
-        SELECT d.id, '#' || d.id FROM deliveries d WHERE d.id = ANY(${ids}::bigint[]))
-      SELECT w.ref, d.id, d.org_id, d.broadcast_id, d.contact_id, d.sender_account_id, d.status, d.error_reason, d.decided_at,
-        d.decided_by, ${sql.unsafe(statusPrecedence.map((s) => `d.${s}_at`).join(", "))}, d.human_opened, d.human_clicked
-      FROM wanted w JOIN deliveries d ON d.id = w.id`
-    const rows = [...yield* select(keyed, byId)]
-    const found = new Set(rows.map((r) => r.ref))
-    const missing = keyed.filter((k) => !found.has(k.ref))
-    // A provider event may come before the send is registered: its row is created as it would be at send time.
-    if (missing.length > 0) {
-      yield* sql`
-        INSERT INTO deliveries (org_id, broadcast_id, contact_id, recipient, channel, status, provider, provider_message_id,
+    const columns = sql.unsafe(`d.id, d.org_id, d.provider, d.provider_message_id, d.recipient, d.channel, d.broadcast_id, d.contact_id,
+      d.sender_account_id, d.status, d.error_reason, d.decided_at, d.decided_by, ${statusPrecedence.map((s) => `d.${s}_at`).join(", ")},
+      d.human_opened, d.human_clicked`)
+    const keys = (rows: ReadonlyArray<(typeof keyed)[number]>) => sql`jsonb_to_recordset(${JSON.stringify(rows.map(({ ref: _, ...k }) => k))}::jsonb)
+      AS k(org_id text, provider text, provider_message_id text, recipient text, channel text, broadcast_id text, contact_id text,
+        sender_account_id text)`
+    // Every index that may serve the join is exact (the channel too), whatever a table without statistics tempts the planner to.
+    const matches = sql`d.org_id = k.org_id AND d.provider = k.provider AND d.provider_message_id = k.provider_message_id
+      AND d.recipient = k.recipient AND d.channel = k.channel AND d.provider_message_id IS NOT NULL`
+    // The rows by key and by id and, in the same statement, those a provider event creates before its
+    // send is registered (as they would be at send time).
+    const rows = [...yield* sql<DeliveryRow>`
+      WITH k AS MATERIALIZED (SELECT * FROM ${keys(keyed)}),
+      found AS (SELECT ${columns} FROM k JOIN deliveries d ON ${matches}
+        UNION SELECT ${columns} FROM deliveries d WHERE d.id = ANY(${byId}::bigint[])),
+      made AS (
+        INSERT INTO deliveries AS d (org_id, broadcast_id, contact_id, recipient, channel, status, provider, provider_message_id,
           sender_account_id, created_at, updated_at)
         SELECT org_id, broadcast_id, contact_id, recipient, channel, 'queued', provider, provider_message_id, sender_account_id, ${at}, ${at}
-        FROM jsonb_to_recordset(${JSON.stringify(missing)}::jsonb) AS u(org_id text, provider text, provider_message_id text,
-          recipient text, channel text, broadcast_id text, contact_id text, sender_account_id text)
+        FROM k WHERE NOT EXISTS (SELECT 1 FROM found d WHERE ${matches})
         ORDER BY org_id, provider, provider_message_id, recipient
-        ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING`
-      rows.push(...yield* select(missing, []))
+        ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING
+        RETURNING ${columns})
+      SELECT * FROM found UNION ALL SELECT * FROM made`]
+    const refOf = (row: DeliveryRow) => `${row.org_id}\u0000${row.provider}\u0000${row.provider_message_id}\u0000${row.recipient}`
+    const found = new Set(rows.map(refOf))
+    // Created meanwhile by another writer (a registration): not inserted, not yet seen; read now.
+    const late = keyed.filter((k) => !found.has(k.ref))
+    if (late.length > 0) rows.push(...yield* sql<DeliveryRow>`SELECT ${columns} FROM ${keys(late)} JOIN deliveries d ON ${matches}`)
+    const deliveries = new Map<string, DeliveryState>()
+    for (const row of rows) {
+      // A row reached by key and by id is one row: both name it.
+      const delivery = fromRow(row)
+      deliveries.set(`#${row.id}`, delivery)
+      if (row.provider_message_id !== null) deliveries.set(refOf(row), delivery)
     }
-    const deliveries = new Map(rows.map((row) => [row.ref, fromRow(row)]))
-    // A row reached by key and by id is one row: the id names it as well.
-    for (const row of rows) deliveries.set(`#${row.id}`, deliveries.get(row.ref)!)
 
     const marked = events.filter((e) => timelineMark(e) !== null)
     const timelines = new Map<string, Timeline>()

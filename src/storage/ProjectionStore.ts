@@ -92,7 +92,7 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
           const counted = yield* senders.addCounts(changes.senders, now, senderPolicy)
           yield* writeTimelines(sql, changes.timelines)
           yield* inbox.complete(completed.map((e) => e.row.id), now)
-          return counted.filter((a) => a.flaggedAt !== null && DateTime.Equivalence(a.flaggedAt, now))
+          return counted.filter((a) => a.flaggedNow)
         }).pipe(Effect.withSpan("ProjectionStore.write"))
         return {
           completed, applied: changes.events.map((e) => e.event), undecodable, flagged,

@@ -57,7 +57,8 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
 
     /**
      * Adds the counts (one statement for every account, in id order so instances never deadlock), then
-     * sets rates and flags from the sums in a second: the policy decides, and an account is flagged once.
+     * sets rates and flags from the sums in a second: the policy decides, and an account is flagged once
+     * (`flaggedNow` says this call flagged it).
      * Not idempotent by itself: callers count a milestone in the transaction that first records it.
      */
     const addCounts = Effect.fn("SenderAccountRepository.addCounts")(
@@ -76,14 +77,14 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
           id: row.id, bounce_rate: rate(row.bounced, row.sent), complaint_rate: rate(row.complained, row.sent),
           reason: row.flagged_at === null ? breach(row, policy) : null
         }))
-        const rows = yield* sql<SenderRow>`
+        const rows = yield* sql<SenderRow & { flagged_now: boolean }>`
           UPDATE sender_accounts s SET bounce_rate = u.bounce_rate, complaint_rate = u.complaint_rate,
             flagged_at = CASE WHEN u.reason IS NULL THEN s.flagged_at ELSE ${toDate(at)} END,
             flagged_reason = coalesce(u.reason, s.flagged_reason)
           FROM jsonb_to_recordset(${JSON.stringify(decided)}::jsonb) AS u(id text, bounce_rate float8, complaint_rate float8, reason text)
           WHERE s.id = u.id
-          RETURNING s.*`
-        return rows.map(fromRow)
+          RETURNING s.*, u.reason IS NOT NULL AS flagged_now`
+        return rows.map((row) => ({ ...fromRow(row), flaggedNow: row.flagged_now }))
       },
       // Both statements or neither, with the rows locked between them (a savepoint inside a batch's transaction).
       sql.withTransaction,
@@ -94,7 +95,10 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
     const count = (input: SenderCount) =>
       Effect.map(
         addCounts([{ id: input.id, orgId: input.orgId, sent: 0, delivered: 0, bounced: 0, complained: 0, [input.metric]: input.by ?? 1 }], input.at, input.policy),
-        (rows) => rows[0]!
+        (rows): SenderAccount => {
+          const { flaggedNow: _, ...account } = rows[0]!
+          return account
+        }
       )
 
     const findById = Effect.fn("SenderAccountRepository.findById")(function* (id: string) {

@@ -30,7 +30,8 @@
 //   BENCH_BATCH_CONCURRENCY  concurrency steps for batched webhooks (default 1,8,32,128)
 //   BENCH_BATCH_SIZE         events per batched webhook (default 500)
 //   BENCH_DRAIN_SECONDS      longest wait for the pipeline after a scenario (default 60)
-//   BENCH_PACED_RATES        single-event webhooks per second for the paced (open-loop) steps (default 25,100)
+//   BENCH_PACED_RATES        events per second offered in the paced (open-loop) steps (default 25,100)
+//   BENCH_PACED_BATCH        events per paced webhook (default 1: single-event webhooks)
 //   BENCH_TIMEOUT_SECONDS    client timeout per request (default 30)
 //   BENCH_SCENARIOS          which of single,batch,paced,ceiling to run (default all four)
 import Pg from "pg"
@@ -51,6 +52,7 @@ const batchSteps = numbers(process.env.BENCH_BATCH_CONCURRENCY, [1, 8, 32, 128])
 const batchSize = Number(process.env.BENCH_BATCH_SIZE ?? 500)
 const drainSeconds = Number(process.env.BENCH_DRAIN_SECONDS ?? 60)
 const pacedRates = numbers(process.env.BENCH_PACED_RATES, [25, 100])
+const pacedBatch = Number(process.env.BENCH_PACED_BATCH ?? 1)
 const scenarios = (process.env.BENCH_SCENARIOS ?? "single,batch,paced,ceiling").split(",").map((s) => s.trim())
 const databaseUrl = process.env.BENCH_DATABASE_URL
 const split_ = process.env.BENCH_SPLIT === "true"
@@ -628,11 +630,11 @@ const revision = () => {
 console.log(`code: ${revision()}; load average before: ${load()}`)
 console.log(`ingest benchmark ${runId}: ${postgres === undefined ? "embedded PostgreSQL" : `PostgreSQL ${postgres.host}`}, ` +
   `${seconds} s per step, single ${singleSteps.join("/")}, batch of ${batchSize} ${batchSteps.join("/")}, ` +
-  `paced ${pacedRates.join("/")} events/s, drain <= ${drainSeconds} s`)
+  `paced ${pacedRates.join("/")} events/s in webhooks of ${pacedBatch}, drain <= ${drainSeconds} s`)
 if (scenarios.includes("single")) await runScenario("single", closed(singleSteps), 1)
 if (scenarios.includes("batch")) await runScenario("batch", closed(batchSteps), batchSize)
 if (scenarios.includes("paced") && pacedRates.length > 0) {
-  await runScenario("paced", pacedRates.map((rate) => ({ id: `r${rate}`, mode: { rate } })), 1)
+  await runScenario("paced", pacedRates.map((rate) => ({ id: `r${rate}`, mode: { rate: rate / pacedBatch } })), pacedBatch)
 }
 if (scenarios.includes("ceiling")) await runCeiling()
 console.log(`\ncode: ${revision()}; load average after: ${load()}`)
