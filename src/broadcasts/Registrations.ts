@@ -73,11 +73,12 @@ export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Re
         const registered = yield* deliveries.registerMany(rows)
         yield* lists.addRecipients(broadcastId, distinctRecipients(rows))
         const sent = registered.filter((r) => r.created && r.delivery.status === "sent").map((r) => r.delivery)
+        // Rollups, then sender accounts, each in key order: the pipeline takes these row locks in the
+        // same order, so a registration and a batch wait for each other instead of deadlocking.
+        const day = DateTime.formatIsoDateUtc(at)
+        yield* rollups.incrementMany([...countBy(sent.map((d) => d.channel))].map(([channel, n]) => ({ orgId, broadcastId, channel, day, counters: { sent: n } })))
         const bySender = countBy(sent.flatMap((d) => d.senderAccountId ?? []))
         yield* senders.addCounts([...bySender].map(([id, n]) => ({ id, orgId, sent: n, delivered: 0, bounced: 0, complained: 0 })), at, senderPolicy)
-        for (const [channel, n] of countBy(sent.map((d) => d.channel))) {
-          yield* rollups.increment({ orgId, broadcastId, channel, day: at, counters: { sent: n } })
-        }
         return registered
       }))
 

@@ -25,28 +25,10 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
     const sql = yield* SqlClient.SqlClient
     const columns = sql.csv(rollupCounters.map((counter) => sql`${sql(counter)}`))
 
-    // Not idempotent by itself: callers add a milestone's counts in the transaction that first records it.
-    const increment = Effect.fn("RollupRepository.increment")(function* (input: RollupIncrement) {
-      const changed = rollupCounters.filter((counter) => (input.counters[counter] ?? 0) !== 0)
-      if (changed.length === 0) return
-      const deltas = Object.fromEntries(changed.map((counter) => [counter, input.counters[counter] ?? 0]))
-      const addTo = (table: string) =>
-        sql.csv(changed.map((counter) => sql`${sql(counter)} = ${sql(table)}.${sql(counter)} + EXCLUDED.${sql(counter)}`))
-      const day = DateTime.formatIsoDateUtc(input.day)
-      const daily = sql`
-        INSERT INTO rollup_daily ${sql.insert({ org_id: input.orgId, day, channel: input.channel, ...deltas })}
-        ON CONFLICT (org_id, day, channel) DO UPDATE SET ${addTo("rollup_daily")}`
-      if (input.broadcastId === null) return yield* daily
-      // One statement, so the day and the broadcast never disagree even outside a transaction.
-      yield* sql`
-        WITH daily AS (${daily})
-        INSERT INTO rollup_broadcast ${sql.insert({ broadcast_id: input.broadcastId, org_id: input.orgId, ...deltas })}
-        ON CONFLICT (broadcast_id) DO UPDATE SET ${addTo("rollup_broadcast")}`
-    }, Effect.asVoid, Effect.orDie)
-
     /**
-     * Adds a batch's increments: one statement per rollup table, each row once, in key order so two
-     * instances adding to the same rows wait for each other instead of deadlocking.
+     * Adds increments: one statement per rollup table, each row once, in key order so two writers
+     * adding to the same rows wait for each other instead of deadlocking. Not idempotent by itself:
+     * callers add a milestone's counts in the transaction that first records it.
      */
     const incrementMany = Effect.fn("RollupRepository.incrementMany")(function* (increments: ReadonlyArray<DayIncrement>) {
       if (increments.length === 0) return
@@ -67,6 +49,9 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
           ON CONFLICT (broadcast_id) DO UPDATE SET ${addTo("rollup_broadcast")}`
       }
     }, Effect.orDie)
+
+    /** One increment (tests and tools); see incrementMany. */
+    const increment = (input: RollupIncrement) => incrementMany([{ ...input, day: DateTime.formatIsoDateUtc(input.day) }])
 
     const forBroadcast = Effect.fn("RollupRepository.forBroadcast")(function* (broadcastId: string) {
       const rows = yield* sql<CounterRow>`SELECT ${columns} FROM rollup_broadcast WHERE broadcast_id = ${broadcastId}`
