@@ -14,7 +14,7 @@ import { toDateTime, toDateTimeOrNull } from "./Rows.js"
 
 /**
  * Reads the state of the keys a batch touches with one statement per table, whatever the batch's
- * size: rows travel as one jsonb parameter, so no batch meets the bind parameter limit.
+ * size: rows travel as one json parameter, so no batch meets the bind parameter limit.
  */
 
 type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
@@ -113,7 +113,7 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
     const columns = sql.unsafe(`d.id, d.org_id, d.provider, d.provider_message_id, d.recipient, d.channel, d.broadcast_id, d.contact_id,
       d.sender_account_id, d.status, d.error_reason, d.decided_at, d.decided_by, ${statusPrecedence.map((s) => `d.${s}_at`).join(", ")},
       d.human_opened, d.human_clicked`)
-    const keys = (rows: ReadonlyArray<(typeof keyed)[number]>) => sql`jsonb_to_recordset(${JSON.stringify(rows.map(({ ref: _, ...k }) => k))}::jsonb)
+    const keys = (rows: ReadonlyArray<(typeof keyed)[number]>) => sql`json_to_recordset(${JSON.stringify(rows.map(({ ref: _, ...k }) => k))}::json)
       AS k(org_id text, provider text, provider_message_id text, recipient text, channel text, broadcast_id text, contact_id text,
         sender_account_id text)`
     // Every index that may serve the join is exact (the channel too), whatever a table without statistics tempts the planner to.
@@ -152,7 +152,7 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
     if (marked.length > 0) {
       const stored = yield* sql<{ org_id: string; channel: Channel; address: string; entries: TimelineRow }>`
         SELECT t.* FROM address_timelines t
-        JOIN (SELECT DISTINCT * FROM jsonb_to_recordset(${JSON.stringify(marked.map(addressOf))}::jsonb)
+        JOIN (SELECT DISTINCT * FROM json_to_recordset(${JSON.stringify(marked.map(addressOf))}::json)
           AS k(org_id text, channel text, address text)) k
           ON t.org_id = k.org_id AND t.channel = k.channel AND t.address = k.address`
       for (const row of stored) timelines.set(contactKey({ orgId: row.org_id, channel: row.channel, recipient: row.address }), decodeTimeline(row.entries))
@@ -165,7 +165,7 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
           type: NormalizedEvent["type"]; occurred_at: Date; details: NormalizedEvent["details"]
         }>`
           SELECT d.org_id, d.channel, d.recipient AS address, d.id AS delivery_id, e.provider, e.provider_event_id, e.type, e.occurred_at, e.details
-          FROM (SELECT DISTINCT * FROM jsonb_to_recordset(${JSON.stringify(first.map(addressOf))}::jsonb)
+          FROM (SELECT DISTINCT * FROM json_to_recordset(${JSON.stringify(first.map(addressOf))}::json)
             AS k(org_id text, channel text, address text)) k
           JOIN deliveries d ON d.org_id = k.org_id AND d.channel = k.channel AND d.recipient = k.address
           JOIN delivery_events e ON e.delivery_id = d.id

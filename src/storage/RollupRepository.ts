@@ -33,7 +33,7 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
     const incrementMany = Effect.fn("RollupRepository.incrementMany")(function* (increments: ReadonlyArray<DayIncrement>) {
       if (increments.length === 0) return
       const rows = JSON.stringify(increments.map((i) => ({ org_id: i.orgId, broadcast_id: i.broadcastId, channel: i.channel, day: i.day, ...i.counters })))
-      const recordset = sql`jsonb_to_recordset(${rows}::jsonb) AS u(org_id text, broadcast_id text, channel text, day date,
+      const recordset = sql`json_to_recordset(${rows}::json) AS u(org_id text, broadcast_id text, channel text, day date,
         ${sql.unsafe(rollupCounters.map((counter) => `${counter} bigint`).join(", "))})`
       const sums = sql.csv(rollupCounters.map((counter) => sql`coalesce(sum(u.${sql(counter)}), 0)`))
       const addTo = (table: string) =>

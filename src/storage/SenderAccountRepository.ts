@@ -81,7 +81,7 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
           UPDATE sender_accounts s SET bounce_rate = u.bounce_rate, complaint_rate = u.complaint_rate,
             flagged_at = CASE WHEN u.reason IS NULL THEN s.flagged_at ELSE ${toDate(at)} END,
             flagged_reason = coalesce(u.reason, s.flagged_reason)
-          FROM jsonb_to_recordset(${JSON.stringify(decided)}::jsonb) AS u(id text, bounce_rate float8, complaint_rate float8, reason text)
+          FROM json_to_recordset(${JSON.stringify(decided)}::json) AS u(id text, bounce_rate float8, complaint_rate float8, reason text)
           WHERE s.id = u.id
           RETURNING s.*, u.reason IS NOT NULL AS flagged_now`
         return rows.map((row) => ({ ...fromRow(row), flaggedNow: row.flagged_now }))
