@@ -31,11 +31,15 @@ export interface DeliveryState extends Omit<LifecycleState, "seen"> {
 export const contactKey = (event: Pick<NormalizedEvent, "orgId" | "channel" | "recipient">): string =>
   `${event.orgId}\u0000${event.channel}\u0000${normalizeAddress(event.channel, event.recipient)}`
 
+/** A delivery row's unique key (org, provider, provider message id, normalized recipient) as one string. */
+export const keyRef = (orgId: string, provider: string, providerMessageId: string, recipient: string): string =>
+  `${orgId}\u0000${provider}\u0000${providerMessageId}\u0000${recipient}`
+
 /** How an event names its delivery: by id (tracking), or by the provider's message and recipient. */
 export const deliveryRef = (event: NormalizedEvent): string =>
   event.deliveryId !== undefined
     ? `#${event.deliveryId}`
-    : `${event.orgId}\u0000${event.provider}\u0000${event.providerMessageId}\u0000${normalizeAddress(event.channel, event.recipient)}`
+    : keyRef(event.orgId, event.provider, event.providerMessageId, normalizeAddress(event.channel, event.recipient))
 
 export interface BatchState {
   /** By `deliveryRef`; every keyed delivery of the batch exists (created before the projection runs). */
@@ -104,12 +108,6 @@ export const timelineMark = (event: Pick<NormalizedEvent, "type" | "details" | "
   return reason === undefined ? null : { mark: "c", reason, source: `${event.provider}:${event.type}` }
 }
 
-const addTo = (map: Map<string, Record<string, number>>, key: string, deltas: Partial<Record<string, number>>) => {
-  const sums = map.get(key) ?? {}
-  for (const [name, by] of Object.entries(deltas)) if (by !== undefined && by !== 0) sums[name] = (sums[name] ?? 0) + by
-  map.set(key, sums)
-}
-
 /** Applies a batch. `events[i]` are in inbox order; order within the batch changes nothing but which duplicate counts. */
 export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent>, threshold: number): Changes => {
   const deliveries = new Map<number, DeliveryState>()
@@ -118,7 +116,7 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
   const recorded: Array<{ deliveryId: number; event: NormalizedEvent }> = []
   const effects: Array<AddressEffect> = []
   const rejected: Array<{ index: number; reason: string }> = []
-  const rollups = new Map<string, Record<string, number>>()
+  const rollups = new Map<string, RollupIncrement & { readonly counters: { [K in RollupCounter]?: number } }>()
   const senders = new Map<string, { -readonly [K in keyof SenderIncrement]: SenderIncrement[K] }>()
   const marks = new Map<string, { address: Address; entries: Array<Streak.TimelineEntry> }>()
 
@@ -151,7 +149,10 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
     }
     const delta = rollupDelta(event, result, firstByHuman)
     const day = DateTime.formatIsoDateUtc(event.occurredAt)
-    addTo(rollups, JSON.stringify([event.orgId, delivery.broadcastId, event.channel, day]), delta)
+    const rollupKey = `${event.orgId}\u0000${delivery.broadcastId}\u0000${event.channel}\u0000${day}`
+    const rollup = rollups.get(rollupKey) ?? { orgId: event.orgId, broadcastId: delivery.broadcastId, channel: event.channel, day, counters: {} }
+    for (const [counter, by] of Object.entries(delta) as Array<[RollupCounter, number]>) rollup.counters[counter] = (rollup.counters[counter] ?? 0) + by
+    rollups.set(rollupKey, rollup)
     const senderAccountId = delivery.senderAccountId ?? event.senderAccountId ?? null
     for (const effect of senderAccountId === null ? [] : result.effects) {
       if (effect._tag !== "CountForSender") continue
@@ -185,11 +186,7 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
     deliveries: [...changed].map((id) => deliveries.get(id)!),
     events: recorded,
     effects,
-    rollups: [...rollups].flatMap(([key, counters]) => {
-      if (Object.keys(counters).length === 0) return []
-      const [orgId, broadcastId, channel, day] = JSON.parse(key) as [string, string | null, Channel, string]
-      return [{ orgId, broadcastId, channel, day, counters: counters as Partial<Record<RollupCounter, number>> }]
-    }),
+    rollups: [...rollups.values()].filter((r) => Object.keys(r.counters).length > 0),
     senders: [...senders.values()],
     timelines,
     rejected

@@ -213,7 +213,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
             ? sql`JOIN push_tokens t ON t.org_id = k.org_id AND t.token = k.address JOIN contacts c ON c.id = t.contact_id WHERE k.channel = 'push'`
             : sql`JOIN contacts c ON c.org_id = k.org_id AND c.${sql(addressColumn[channel])} = k.address WHERE k.channel = ${channel}`
           const rows = yield* sql<ContactAddresses & { org_id: string; channel: Channel; address: string }>`
-            WITH k AS (SELECT DISTINCT * FROM jsonb_to_recordset(${keys}::jsonb) AS k(org_id text, channel text, address text))
+            WITH k AS (SELECT DISTINCT * FROM json_to_recordset(${keys}::json) AS k(org_id text, channel text, address text))
             ${sql.join(" UNION ALL ", false)(channels.map((channel) =>
               sql`SELECT k.org_id, k.channel, k.address, c.id, c.email, c.phone, c.whatsapp FROM k ${on(channel)}`))}`
           for (const row of rows) found.set(keyOf({ orgId: row.org_id, channel: row.channel, address: row.address }), row)
@@ -238,17 +238,17 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
         // The token row is the lock: whoever links it first owns it, so no instance leaves an orphan contact.
         const tokens = JSON.stringify(push)
         yield* sql`INSERT INTO push_tokens (org_id, token, provider)
-          SELECT org_id, token, 'unknown' FROM jsonb_to_recordset(${tokens}::jsonb) AS k(org_id text, token text) ORDER BY 1, 2
+          SELECT org_id, token, 'unknown' FROM json_to_recordset(${tokens}::json) AS k(org_id text, token text) ORDER BY 1, 2
           ON CONFLICT (org_id, token) DO NOTHING`
         const orphans = yield* sql<{ org_id: string; token: string; id: string }>`
           SELECT t.org_id, t.token, k.id FROM push_tokens t
-          JOIN jsonb_to_recordset(${tokens}::jsonb) AS k(org_id text, token text, id text) ON t.org_id = k.org_id AND t.token = k.token
+          JOIN json_to_recordset(${tokens}::json) AS k(org_id text, token text, id text) ON t.org_id = k.org_id AND t.token = k.token
           WHERE t.contact_id IS NULL ORDER BY 1, 2 FOR UPDATE OF t`
         if (orphans.length > 0) {
           const made = JSON.stringify(orphans)
-          yield* sql`INSERT INTO contacts (id, org_id) SELECT id, org_id FROM jsonb_to_recordset(${made}::jsonb) AS k(id text, org_id text)`
+          yield* sql`INSERT INTO contacts (id, org_id) SELECT id, org_id FROM json_to_recordset(${made}::json) AS k(id text, org_id text)`
           yield* sql`UPDATE push_tokens t SET contact_id = k.id
-            FROM jsonb_to_recordset(${made}::jsonb) AS k(org_id text, token text, id text) WHERE t.org_id = k.org_id AND t.token = k.token`
+            FROM json_to_recordset(${made}::json) AS k(org_id text, token text, id text) WHERE t.org_id = k.org_id AND t.token = k.token`
         }
       }
       yield* byAddress(missing)

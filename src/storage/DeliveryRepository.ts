@@ -2,10 +2,9 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { DateTime, Effect, Option, Schema } from "effect"
 import type { Cost, Delivery, DeliveryEvent, DeliveryStatus, Milestones } from "../domain/Delivery.js"
 import { statusPrecedence } from "../domain/Delivery.js"
-import type { Channel, NormalizedEvent } from "../domain/Event.js"
+import type { Channel } from "../domain/Event.js"
 import { EventDetails, normalizeAddress } from "../domain/Event.js"
-import type { LifecycleState } from "../domain/Lifecycle.js"
-import { first, toDate, toDateOrNull, toDateTime, toDateTimeOrNull } from "./Rows.js"
+import { first, toDateTime, toDateTimeOrNull } from "./Rows.js"
 
 export interface DeliveryKey {
   readonly orgId: string
@@ -26,8 +25,6 @@ export interface NewDelivery extends DeliveryKey {
   readonly reached: boolean
 }
 
-export type DeliveryState = Omit<LifecycleState, "seen">
-
 /** One input of `registerMany`: its row, and whether this call created it. */
 export interface Registered {
   readonly delivery: Delivery
@@ -46,7 +43,17 @@ const deliveryKey = (key: DeliveryKey): string => JSON.stringify([key.orgId, key
 const rowKey = (row: Pick<DeliveryRow, "org_id" | "provider" | "provider_message_id" | "recipient">): string =>
   JSON.stringify([row.org_id, row.provider, row.provider_message_id, row.recipient])
 
-type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
+/** A delivery row's first-reached time per milestone (`delivered_at`, …). */
+export type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
+
+export const milestonesOf = (row: MilestoneColumns): Milestones => {
+  const milestones: { -readonly [K in keyof Milestones]: Milestones[K] } = {}
+  for (const status of statusPrecedence) {
+    const at = row[`${status}_at`]
+    if (at !== null) milestones[status] = toDateTime(at)
+  }
+  return milestones
+}
 interface DeliveryRow extends MilestoneColumns {
   readonly id: number
   readonly org_id: string
@@ -68,11 +75,7 @@ interface DeliveryRow extends MilestoneColumns {
 }
 
 const fromRow = (row: DeliveryRow): Delivery => {
-  const milestones: { -readonly [K in keyof Milestones]: Milestones[K] } = {}
-  for (const status of statusPrecedence) {
-    const at = row[`${status}_at`]
-    if (at !== null) milestones[status] = toDateTime(at)
-  }
+  const milestones = milestonesOf(row)
   return {
     id: row.id,
     orgId: row.org_id,

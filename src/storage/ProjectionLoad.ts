@@ -1,23 +1,24 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import type { DeliveryStatus, Milestones } from "../domain/Delivery.js"
+import type { DeliveryStatus } from "../domain/Delivery.js"
 import { statusPrecedence } from "../domain/Delivery.js"
 import type { Channel, NormalizedEvent } from "../domain/Event.js"
 import { eventKey, normalizeAddress } from "../domain/Event.js"
 import { isSoftBounce } from "../domain/Lifecycle.js"
 import type { BatchState, DeliveryState } from "../domain/Projection.js"
 import type { SuppressionReason } from "../domain/Records.js"
-import { contactKey, deliveryRef, timelineMark } from "../domain/Projection.js"
+import { contactKey, deliveryRef, keyRef, timelineMark } from "../domain/Projection.js"
 import type { Timeline, TimelineEntry } from "../domain/SoftBounceStreak.js"
 import { merge } from "../domain/SoftBounceStreak.js"
-import { toDateTime, toDateTimeOrNull } from "./Rows.js"
+import type { MilestoneColumns } from "./DeliveryRepository.js"
+import { milestonesOf } from "./DeliveryRepository.js"
+import { toDateTimeOrNull } from "./Rows.js"
 
 /**
  * Reads the state of the keys a batch touches with one statement per table, whatever the batch's
  * size: rows travel as one json parameter, so no batch meets the bind parameter limit.
  */
 
-type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
 interface DeliveryRow extends MilestoneColumns {
   readonly id: number
   readonly org_id: string
@@ -35,18 +36,11 @@ interface DeliveryRow extends MilestoneColumns {
   readonly human_clicked: boolean
 }
 
-const fromRow = (row: DeliveryRow): DeliveryState => {
-  const milestones: { -readonly [K in keyof Milestones]: Milestones[K] } = {}
-  for (const status of statusPrecedence) {
-    const at = row[`${status}_at`]
-    if (at !== null) milestones[status] = toDateTime(at)
-  }
-  return {
+const fromRow = (row: DeliveryRow): DeliveryState => ({
     id: row.id, orgId: row.org_id, broadcastId: row.broadcast_id, contactId: row.contact_id, senderAccountId: row.sender_account_id,
-    status: row.status, milestones, errorReason: row.error_reason, decidedAt: toDateTimeOrNull(row.decided_at), decidedBy: row.decided_by,
+    status: row.status, milestones: milestonesOf(row), errorReason: row.error_reason, decidedAt: toDateTimeOrNull(row.decided_at), decidedBy: row.decided_by,
     humanOpened: row.human_opened, humanClicked: row.human_clicked
-  }
-}
+})
 
 /** An event and the inbox row it is stored in. */
 export interface InboxEvent {
@@ -134,7 +128,8 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
         ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING
         RETURNING ${columns})
       SELECT * FROM found UNION ALL SELECT * FROM made`]
-    const refOf = (row: DeliveryRow) => `${row.org_id}\u0000${row.provider}\u0000${row.provider_message_id}\u0000${row.recipient}`
+    const refOf = (row: DeliveryRow) =>
+      row.provider_message_id === null ? `#${row.id}` : keyRef(row.org_id, row.provider, row.provider_message_id, row.recipient)
     const found = new Set(rows.map(refOf))
     // Created meanwhile by another writer (a registration): not inserted, not yet seen; read now.
     const late = keyed.filter((k) => !found.has(k.ref))
@@ -144,7 +139,7 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
       // A row reached by key and by id is one row: both name it.
       const delivery = fromRow(row)
       deliveries.set(`#${row.id}`, delivery)
-      if (row.provider_message_id !== null) deliveries.set(refOf(row), delivery)
+      deliveries.set(refOf(row), delivery)
     }
 
     const marked = events.filter((e) => timelineMark(e) !== null)

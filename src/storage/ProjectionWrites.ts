@@ -79,7 +79,7 @@ export const writeAddressEffects = (sql: SqlClient, writes: AddressWrites, at: D
       UPDATE contacts c SET updated_at = ${at}, opted_out = c.opted_out || ARRAY(
         SELECT e FROM unnest(u.entries) WITH ORDINALITY AS t(e, n) WHERE NOT e = ANY(c.opted_out) GROUP BY e ORDER BY min(n))
       FROM (SELECT "contactId" AS id, array_agg(entry ORDER BY n) AS entries
-        FROM jsonb_to_recordset(${json(writes.optOuts.map((o, n) => ({ ...o, n })))}::jsonb) AS u("contactId" text, entry text, n int)
+        FROM json_to_recordset(${json(writes.optOuts.map((o, n) => ({ ...o, n })))}::json) AS u("contactId" text, entry text, n int)
         GROUP BY 1) u
       WHERE c.id = u.id AND NOT c.opted_out @> u.entries`)
     // An escalation's row follows its run (its time and delivery change when an earlier soft bounce arrives).
@@ -110,7 +110,7 @@ export const writeTimelines = (sql: SqlClient, timelines: ReadonlyArray<Timeline
   when(timelines, () => sql`
     INSERT INTO address_timelines (org_id, channel, address, entries)
     SELECT u."orgId", u.channel, u.address, u.entries
-    FROM jsonb_to_recordset(${json(timelines.map((t) => ({ ...t, entries: encodeTimeline(t.timeline), timeline: undefined })))}::jsonb)
+    FROM json_to_recordset(${json(timelines.map((t) => ({ ...t, entries: encodeTimeline(t.timeline), timeline: undefined })))}::json)
       AS u("orgId" text, channel text, address text, entries jsonb)
     ORDER BY 1, 2, 3
     ON CONFLICT (org_id, channel, address) DO UPDATE SET entries = EXCLUDED.entries`)

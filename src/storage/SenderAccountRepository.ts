@@ -67,7 +67,7 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
         const sums = yield* sql<SenderRow>`
           INSERT INTO sender_accounts AS s (id, org_id, sent, delivered, bounced, complained, updated_at)
           SELECT u.id, u.org_id, u.sent, u.delivered, u.bounced, u.complained, ${toDate(at)}
-          FROM jsonb_to_recordset(${JSON.stringify(increments.map(({ orgId, ...counts }) => ({ ...counts, org_id: orgId })))}::jsonb)
+          FROM json_to_recordset(${JSON.stringify(increments.map(({ orgId, ...counts }) => ({ ...counts, org_id: orgId })))}::json)
             AS u(id text, org_id text, sent bigint, delivered bigint, bounced bigint, complained bigint)
           ORDER BY u.id
           ON CONFLICT (id) DO UPDATE SET sent = s.sent + EXCLUDED.sent, delivered = s.delivered + EXCLUDED.delivered,

@@ -1,5 +1,5 @@
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Option } from "effect"
 import { Pipeline } from "../../src/ingest/Pipeline.js"
 import { ContactRepository } from "../../src/storage/ContactRepository.js"
 import { DeliveryRepository } from "../../src/storage/DeliveryRepository.js"

@@ -3,7 +3,6 @@ import { DateTime, Effect, Layer, Option } from "effect"
 import { DeliveryRepository } from "../../src/storage/DeliveryRepository.js"
 import type { NewDelivery } from "../../src/storage/DeliveryRepository.js"
 import { sqlBackends } from "../support/databases.js"
-import { makeEvent } from "../support/events.js"
 
 const at = DateTime.unsafeMake("2026-03-01T10:00:00Z")
 const newDelivery = (orgId: string, overrides: Partial<NewDelivery> = {}): NewDelivery => ({

@@ -8,11 +8,6 @@ export interface SpanTally {
 
 export const makeSpanTally = (): SpanTally => ({ count: new Map(), nanos: new Map() })
 
-export const resetSpanTally = (tally: SpanTally) => {
-  tally.count.clear()
-  tally.nanos.clear()
-}
-
 /** Runs `effect` with the runtime's own tracer, every span's end also counted into `tally`. */
 export const withSpanTally = (tally: SpanTally) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Effect.tracer, (native) =>
