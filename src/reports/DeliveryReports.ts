@@ -81,7 +81,7 @@ export const toReportEvent = (row: Pick<ReportEventRow, "type" | "occurred_at" |
   ({ type: row.type, at: toDateTime(row.occurred_at), ...decodeDetails(row.details) })
 
 /**
- * A broadcast's delivery rows, keyset-paged on deliveries.id (index deliveries_report): a row inserted
+ * A broadcast's delivery rows, keyset-paged on deliveries.id (index deliveries_broadcast_page): a row inserted
  * while a client pages gets a higher id, so pages neither lose nor repeat rows. Read-only SQL over
  * tables the pipeline writes: no in-memory twin, tests run it on PostgreSQL.
  */
