@@ -1,7 +1,6 @@
-import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiError from "@effect/platform/HttpApiError"
 import * as HttpServerError from "@effect/platform/HttpServerError"
-import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cause, Effect } from "effect"
 import { jsonTextProblem } from "../domain/JsonText.js"
@@ -20,7 +19,7 @@ const badRequest = (message: string, issues: ReadonlyArray<unknown> = []) =>
  * `{ "_tag": "HttpApiDecodeError", … }`, and a body that is not JSON with an empty 400; this gives
  * both the shape of every other error, `{ "error": "BadRequest", "message": … }`.
  */
-export const UniformDecodeErrors = HttpApiBuilder.middleware((app) =>
+export const uniformDecodeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.catchAllCause(app, (cause) => {
     const failure = Cause.squash(cause)
     if (failure instanceof HttpApiError.HttpApiDecodeError) return badRequest(summary(failure), failure.issues)
@@ -28,7 +27,7 @@ export const UniformDecodeErrors = HttpApiBuilder.middleware((app) =>
       return badRequest(`the body could not be read as the endpoint expects (JSON, form): ${failure.description ?? "malformed"}`)
     }
     return Effect.failCause(cause)
-  }))
+  })
 
 /** Routes that read their raw bytes themselves (signatures, imports) and check them there. */
 const readsRawBytes = (url: string) =>
@@ -39,10 +38,10 @@ const readsRawBytes = (url: string) =>
  * before the API parses it (the parser would overflow its stack; the database would refuse the row).
  * The platform caches the text it reads here for the endpoint's own decoding.
  */
-export const JsonBodyLimits = HttpApiBuilder.middleware((app) =>
-  Effect.gen(function* () {
-    const request = yield* HttpServerRequest.HttpServerRequest
-    if (request.method === "GET" || !(request.headers["content-type"] ?? "").includes("json") || readsRawBytes(request.url)) return yield* app
-    const problem = jsonTextProblem(yield* Effect.orElseSucceed(request.text, () => ""))
-    return problem === undefined ? yield* app : yield* badRequest(problem)
-  }))
+export const jsonBodyLimits = <E, R>(request: HttpServerRequest.HttpServerRequest, app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  request.method === "GET" || !(request.headers["content-type"] ?? "").includes("json") || readsRawBytes(request.url)
+    ? app
+    : Effect.flatMap(Effect.orElseSucceed(request.text, () => ""), (text) => {
+      const problem = jsonTextProblem(text)
+      return problem === undefined ? app : badRequest(problem)
+    })

@@ -11,6 +11,9 @@ export const readBody = (request: HttpServerRequest.HttpServerRequest, limit: nu
   Effect.gen(function* () {
     const declared = Number(request.headers["content-length"] ?? Number.NaN)
     if (declared > limit) return yield* new BodyTooLarge({ limit })
+    // A declared length bounds the body (HTTP framing): read it whole, natively, which costs a tenth
+    // of reading it chunk by chunk through a Stream (docs/benchmarks.md).
+    if (Number.isSafeInteger(declared) && declared >= 0) return Buffer.from(yield* Effect.orDie(request.arrayBuffer))
     const chunks: Array<Uint8Array> = []
     let size = 0
     yield* request.stream.pipe(

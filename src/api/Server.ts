@@ -3,18 +3,20 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as BunContext from "@effect/platform-bun/BunContext"
 import * as BunHttpServer from "@effect/platform-bun/BunHttpServer"
 import type * as Etag from "@effect/platform/Etag"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../AppConfig.js"
+import { OpsMetrics } from "../metrics/OpsMetrics.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
-import { JsonBodyLimits, UniformDecodeErrors } from "./ErrorShape.js"
+import { jsonBodyLimits, uniformDecodeErrors } from "./ErrorShape.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
 import { ContactsLive } from "./ContactsHttp.js"
 import { EventsLive } from "./EventsHttp.js"
-import { HttpTimingLive, MetricsAuthLive, MetricsLive } from "./MetricsHttp.js"
+import { MetricsAuthLive, MetricsLive, timed } from "./MetricsHttp.js"
 import { HealthLive } from "./HealthHttp.js"
 import { InsightsLive } from "./InsightsHttp.js"
 import { ReportsLive } from "./ReportsHttp.js"
@@ -29,14 +31,19 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 
+/**
+ * Around every request, in ONE middleware (each `HttpApiBuilder.middleware` layer cost a request as
+ * much as the routing itself): timing, JSON bodies' limits, and the uniform shape of decode errors.
+ */
+const RequestMiddleware = HttpApiBuilder.middleware(Effect.map(OpsMetrics, (ops) => (app) =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => timed(ops)(request, jsonBodyLimits(request, uniformDecodeErrors(app))))))
+
 /** The API, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */
 export const serve = <E, R>(
   server: Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | BunContext.BunContext, E, R>
 ) =>
   HttpApiBuilder.serve().pipe(
-    Layer.provide(UniformDecodeErrors),
-    Layer.provide(JsonBodyLimits),
-    Layer.provide(HttpTimingLive),
+    Layer.provide(RequestMiddleware),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(ApiLive),

@@ -81,7 +81,7 @@ export class Inbox extends Effect.Service<Inbox>()("Sendtrail/Inbox", {
       })
     ))
 
-    const append = Effect.fn("Inbox.append")(function* (events: ReadonlyArray<NormalizedEvent>) {
+    const append = Effect.fnUntraced(function* (events: ReadonlyArray<NormalizedEvent>) {
       const pending = yield* Ref.get(backlog)
       if (pending >= inboxMaxBacklog) return yield* new InboxOverloaded({ backlog: pending, retryAfterSeconds: 5 })
       const done = yield* Deferred.make<AppendResult>()

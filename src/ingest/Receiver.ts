@@ -70,7 +70,7 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
       return others.reduce((attempt, next) => Effect.catchAll(attempt, (reason) => Effect.mapError(next, () => reason)), first)
     }
 
-    const receive = Effect.fn("Receiver.receive")(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
+    const receive = Effect.fnUntraced(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
       const vendor: Vendor<VendorRequirements> = vendors[vendorName]
       // Before anything parses it, signed or not: some vendors' signatures live inside the JSON.
       const problem = isForm(request) ? undefined : jsonTextProblem(request.rawBody)

@@ -104,7 +104,7 @@ const normalize = (orgId: string) => (event: WireEvent): NormalizedEvent => {
 
 
 /** Decodes one event object or an array of them into normalized events, naming the first field that failed. */
-export const decode = Effect.fn("Generic.decode")(function* (rawBody: Uint8Array, orgId: string) {
+export const decode = Effect.fnUntraced(function* (rawBody: Uint8Array, orgId: string) {
   const json = yield* parseJson(rawBody)
   if (Array.isArray(json)) {
     if (json.length === 0) return yield* new PayloadRejected({ path: "", message: "no events: the body is an empty array" })
@@ -132,7 +132,7 @@ export const sign = (secret: string, rawBody: Uint8Array | string): string => hm
 const signaturePattern = /^(?:sha256=)?([0-9a-f]{64})$/i
 
 /** Checks `x-webhook-signature` against the raw body; hex of either case, with or without `sha256=`. */
-export const verify = Effect.fn("Generic.verify")(function* (
+export const verify = Effect.fnUntraced(function* (
   secret: Redacted.Redacted<string> | undefined,
   signatureHeader: string | undefined,
   rawBody: Uint8Array

@@ -89,7 +89,7 @@ const checkSigned = (key: string, name: string, signed: Signed): Either.Either<{
  * timestamp lies within `replayWindow` of receipt, and that the token was not accepted before: the
  * signature does not cover `event-data`, so a token may be honoured once only (Mailgun "Securing Webhooks").
  */
-export const verify = Effect.fn("Mailgun.verify")(function* (secrets: Secrets | undefined, request: WebhookRequest) {
+export const verify = Effect.fnUntraced(function* (secrets: Secrets | undefined, request: WebhookRequest) {
   const key = secrets === undefined ? "" : Redacted.value(secrets.signingKey)
   if (key.trim() === "") {
     return yield* reject(

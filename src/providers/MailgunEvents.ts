@@ -130,7 +130,7 @@ const decodeHead = decodeFirst(Head)
 const decodeBody = decodeFirst(Body)
 
 /** Decodes Mailgun's JSON webhook (one event in `event-data`): one normalized event, none when skipped. */
-export const decode = Effect.fn("Mailgun.decode")(function* (request: WebhookRequest, orgId: string) {
+export const decode = Effect.fnUntraced(function* (request: WebhookRequest, orgId: string) {
   const json = yield* parseJson(request.rawBody)
   const head = yield* decodeHead(json)
   if (!tracked.has(head["event-data"].event)) return []

@@ -53,7 +53,7 @@ const basicCredentials = (header: string | undefined): { user: string; password:
 }
 
 /** Checks the Basic credentials; both digests are always compared, so timing says nothing about which was wrong. */
-export const verify = Effect.fn("Postmark.verify")(function* (secrets: Secrets | undefined, request: WebhookRequest) {
+export const verify = Effect.fnUntraced(function* (secrets: Secrets | undefined, request: WebhookRequest) {
   if (secrets === undefined) {
     return yield* new SignatureRejected({
       check: "missing-secret",
@@ -81,7 +81,7 @@ export const verify = Effect.fn("Postmark.verify")(function* (secrets: Secrets |
 })
 
 /** One record per request; records of kinds we do not track decode to no events. */
-export const decode = Effect.fn("Postmark.decode")(function* (request: WebhookRequest, orgId: string) {
+export const decode = Effect.fnUntraced(function* (request: WebhookRequest, orgId: string) {
   const json = yield* parseJson(request.rawBody)
   return yield* normalize(json, orgId)
 })

@@ -115,7 +115,7 @@ const bounce = (record: typeof Bounce.Type, complaint: boolean): Classified | un
 }
 
 /** Postmark `RecordType`s (postmarkapp.com/developer/webhooks/webhooks-overview); others are skipped. */
-const classify = Effect.fn("Postmark.classify")(function* (recordType: string, json: unknown) {
+const classify = Effect.fnUntraced(function* (recordType: string, json: unknown) {
   switch (recordType) {
     case "Delivery": {
       const record = yield* decodeFirst(Delivery)(json)
@@ -155,7 +155,7 @@ const classify = Effect.fn("Postmark.classify")(function* (recordType: string, j
 })
 
 /** One record per request, at most one normalized event. */
-export const normalize = Effect.fn("Postmark.normalize")(function* (json: unknown, orgId: string) {
+export const normalize = Effect.fnUntraced(function* (json: unknown, orgId: string) {
   const { RecordType } = yield* decodeFirst(Kind)(json)
   const classified: Classified | undefined = yield* classify(RecordType, json)
   if (classified === undefined) return []

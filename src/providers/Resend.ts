@@ -60,7 +60,7 @@ export const headerOf = (request: WebhookRequest, name: "id" | "timestamp" | "si
 const reject = (check: string, message: string) => new SignatureRejected({ check, message })
 
 /** Accepts when any `v1` entry of the signature header matches and the timestamp is within five minutes of receipt. */
-export const verify = Effect.fn("Resend.verify")(function* (secrets: Secrets | undefined, request: WebhookRequest) {
+export const verify = Effect.fnUntraced(function* (secrets: Secrets | undefined, request: WebhookRequest) {
   if (secrets === undefined) {
     return yield* reject(
       "missing-secret",
@@ -96,7 +96,7 @@ export const verify = Effect.fn("Resend.verify")(function* (secrets: Secrets | u
 })
 
 /** One event per request; each recipient in `data.to` becomes its own normalized event. */
-export const decode = Effect.fn("Resend.decode")(function* (request: WebhookRequest, orgId: string) {
+export const decode = Effect.fnUntraced(function* (request: WebhookRequest, orgId: string) {
   const messageKey = headerOf(request, "id")
   if (messageKey === undefined) {
     return yield* new PayloadRejected({

@@ -85,7 +85,7 @@ const classify = (event: EmailEvent, type: EventType): { type: EventType; detail
 }
 
 /** One normalized event per recipient; with several, the recipient joins the message id in the dedupe key. */
-export const normalize = Effect.fn("Resend.normalize")(function* (json: unknown, messageKey: string, orgId: string) {
+export const normalize = Effect.fnUntraced(function* (json: unknown, messageKey: string, orgId: string) {
   const kind = yield* decodeFirst(Kind)(json)
   const mapped = tracked.get(kind.type)
   if (mapped === undefined) return []

@@ -67,7 +67,7 @@ const ecdsaMatches = (key: KeyObject, signed: Uint8Array, signature: Uint8Array)
  * (base64 DER) over the `X-Twilio-Email-Event-Webhook-Timestamp` header followed by the raw body, and
  * that the timestamp lies from `replayWindow` before to `clockSkew` after the time the request was received.
  */
-export const verify = Effect.fn("SendGrid.verify")(function* (secrets: Secrets | undefined, request: WebhookRequest) {
+export const verify = Effect.fnUntraced(function* (secrets: Secrets | undefined, request: WebhookRequest) {
   if (secrets === undefined) {
     return yield* reject(
       "missing-secret",

@@ -147,7 +147,7 @@ const isSkipped = (element: unknown): boolean =>
 const decodeBatch = decodeFirst(Batch)
 
 /** Decodes a SendGrid Event Webhook batch (a JSON array) into one normalized event per tracked event. */
-export const decode = Effect.fn("SendGrid.decode")(function* (request: WebhookRequest, orgId: string) {
+export const decode = Effect.fnUntraced(function* (request: WebhookRequest, orgId: string) {
   const json = yield* parseJson(request.rawBody)
   if (!Array.isArray(json)) {
     return yield* new PayloadRejected({ path: "", message: `body: expected a JSON array of SendGrid events, got ${show(json)}` })

@@ -124,7 +124,7 @@ const signatureMatches = (algorithm: "sha1" | "sha256", data: string, key: KeyOb
  * Checks an SNS envelope: its topic is one of the org's, it is recent, its certificate comes from SNS
  * over https, and its RSA signature (SignatureVersion 1: SHA1, 2: SHA256) covers the string to sign.
  */
-export const verify = Effect.fn("Ses.verify")(function* (secrets: Secrets | undefined, request: WebhookRequest) {
+export const verify = Effect.fnUntraced(function* (secrets: Secrets | undefined, request: WebhookRequest) {
   if (secrets === undefined || secrets.topicArns.length === 0) {
     return yield* reject(
       "missing-secret",
@@ -171,7 +171,7 @@ export interface SubscriptionOutcome {
 }
 
 /** After `verify`: confirms a SubscriptionConfirmation by visiting its SubscribeURL; an UnsubscribeConfirmation is only logged. */
-export const subscription = Effect.fn("Ses.subscription")(function* (request: WebhookRequest) {
+export const subscription = Effect.fnUntraced(function* (request: WebhookRequest) {
   const envelope = yield* envelopeOf(request.rawBody)
   const topicArn = envelope.TopicArn
   const log = Effect.annotateLogs({ topicArn, messageId: envelope.MessageId })
@@ -202,7 +202,7 @@ const decodeEnvelopeForEvents = decodeFirst(Schema.Struct({
 }))
 
 /** A Notification's SES events, one per recipient; confirmations carry none. */
-export const decode = Effect.fn("Ses.decode")(function* (request: WebhookRequest, orgId: string) {
+export const decode = Effect.fnUntraced(function* (request: WebhookRequest, orgId: string) {
   const envelope = yield* Effect.flatMap(parseJson(request.rawBody), decodeEnvelopeForEvents)
   if (envelope.Type !== "Notification") return []
   return yield* decodeMessage(envelope.Message, envelope.MessageId, orgId)

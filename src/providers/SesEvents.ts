@@ -205,7 +205,7 @@ const tag = (tags: Mail["tags"], name: string): string | undefined => {
 }
 
 /** The SES notification inside an SNS `Message`: one normalized event per recipient, keyed by the SNS MessageId. */
-export const decodeMessage = Effect.fn("Ses.decodeMessage")(function* (message: string, snsMessageId: string, orgId: string) {
+export const decodeMessage = Effect.fnUntraced(function* (message: string, snsMessageId: string, orgId: string) {
   if (message.trim() === destinationTest) return []
   const problem = jsonTextProblem(message)
   if (problem !== undefined) return yield* new PayloadRejected({ path: "Message", message: `Message: ${problem}` })

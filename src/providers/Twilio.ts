@@ -85,7 +85,7 @@ const reject = (check: string, message: string) => new SignatureRejected({ check
  * the form parameters; for a URL carrying `bodySHA256` (JSON bodies), over the URL alone, and then the
  * body's SHA-256 against that parameter (twilio-node `validateRequestWithBody`).
  */
-export const verify = Effect.fn("Twilio.verify")(function* (secrets: Secrets | undefined, request: WebhookRequest) {
+export const verify = Effect.fnUntraced(function* (secrets: Secrets | undefined, request: WebhookRequest) {
   const authToken = secrets === undefined ? "" : Redacted.value(secrets.authToken)
   if (authToken.trim() === "") {
     return yield* reject(
@@ -203,7 +203,7 @@ const detailsOf = (callback: Callback, status: Status): EventDetails => {
  * Decodes one form-urlencoded status callback into at most one event. The callback has no event time,
  * so occurredAt is the receipt time (RawDlrDoneDate has no time zone, per Twilio's changelog of 2023-02-14).
  */
-export const decode = Effect.fn("Twilio.decode")(function* (request: WebhookRequest, orgId: string) {
+export const decode = Effect.fnUntraced(function* (request: WebhookRequest, orgId: string) {
   if (isJson(request.headers["content-type"])) {
     return yield* new PayloadRejected({
       path: "",

@@ -40,7 +40,7 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
     const sql = yield* SqlClient.SqlClient
 
     /** Returns the keys (`inboxKey`) of the events that were new. */
-    const append = Effect.fn("InboxRepository.append")(function* (events: ReadonlyArray<InboxEvent>, at: DateTime.Utc) {
+    const append = Effect.fnUntraced(function* (events: ReadonlyArray<InboxEvent>, at: DateTime.Utc) {
       if (events.length === 0) return new Set<string>()
       const rows = yield* sql<{ provider: string; provider_event_id: string }>`
         INSERT INTO ingest_inbox (org_id, provider, provider_event_id, bucket, event, received_at, available_at)
