@@ -11,7 +11,8 @@ export const HealthStatus = Schema.Struct({
   database: Schema.Struct({
     kind: Schema.Literal("embedded", "postgres"),
     state: Schema.Literal("up"),
-    latencyMs: Schema.Number
+    latencyMs: Schema.Number,
+    checkedAt: Schema.DateTimeUtc.annotations({ description: "when the database answered: checks within a second of it share its answer" })
   })
 })
 

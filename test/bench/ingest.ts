@@ -33,7 +33,11 @@
 //   BENCH_PACED_RATES        events per second offered in the paced (open-loop) steps (default 25,100)
 //   BENCH_PACED_BATCH        events per paced webhook (default 1: single-event webhooks)
 //   BENCH_TIMEOUT_SECONDS    client timeout per request (default 30)
-//   BENCH_SCENARIOS          which of single,batch,paced,ceiling to run (default all four)
+//   BENCH_SCENARIOS          which of single,batch,paced,ceiling,peer to run (default the first four)
+//   BENCH_PEER_DIR           peer: a folder holding ../shared/peers/seed001-express with its npm install done;
+//                            the peer scenario runs the single and batch steps against this service and the
+//                            peer in turn (BENCH_ROUNDS times, default 2), each on a fresh database of BENCH_DATABASE_URL
+//   BENCH_ROUNDS             peer: rounds of service-then-peer
 import Pg from "pg"
 import { readdirSync, readFileSync, rmSync } from "node:fs"
 import { loadavg } from "node:os"
@@ -89,8 +93,8 @@ const eventJson = (id: string) => {
   const r = Math.floor(Math.random() * recipients)
   const message = `msg-${runId}-${r}-${Math.floor(Math.random() * 10)}`
   const broadcast = Math.random() < 0.7 ? `,"broadcastId":"${pick(broadcasts)}"` : ""
-  const timestamp = Date.now() - Math.floor(Math.random() * 3_600_000)
-  return `{"id":"${id}","type":"${type}","timestamp":${timestamp},"messageId":"${message}","recipient":"user${r}@example.com",` +
+  const timestamp = new Date(Date.now() - Math.floor(Math.random() * 3_600_000)).toISOString()
+  return `{"id":"${id}","type":"${type}","timestamp":"${timestamp}","messageId":"${message}","recipient":"user${r}@example.com",` +
     `"senderAccountId":"${senderAccounts[r % senderAccounts.length]}"${broadcast}${data}}`
 }
 
@@ -252,7 +256,8 @@ const runStep = async (options: StepOptions): Promise<StepResult> => {
         latencies.push(performance.now() - sent)
         if (payload === undefined) acknowledged++
         else {
-          const answer = JSON.parse(text) as { accepted?: number; duplicates?: number }
+          // The peer answers a bare "OK": every event it was sent counts.
+          const answer = (text.startsWith("{") ? JSON.parse(text) : { accepted: payload.events }) as { accepted?: number; duplicates?: number }
           acknowledged += answer.accepted ?? 0
           duplicates += answer.duplicates ?? 0
         }
@@ -446,6 +451,61 @@ const stopService = async (service: RunningService) => {
   return "did not exit within 30 s of SIGTERM: killed"
 }
 
+/** The reference design (../shared/peers/seed001-express) and this service, in turn, same steps, same generator. */
+const runPeer = async () => {
+  const peerDir = process.env.BENCH_PEER_DIR
+  if (peerDir === undefined || databaseUrl === undefined) throw new Error("the peer scenario needs BENCH_PEER_DIR and BENCH_DATABASE_URL")
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
+  const results: Array<StepResult & { readonly target: string }> = []
+  const steps = [
+    ...singleSteps.map((n) => ({ id: `c${n}`, kind: "single", events: 1, concurrency: n })),
+    ...batchSteps.map((n) => ({ id: `b${n}`, kind: `batch of ${batchSize}`, events: batchSize, concurrency: n }))
+  ]
+  for (let round = 1; round <= rounds; round++) {
+    for (const target of ["sendtrail", "peer"] as const) {
+      const dbName = `sendtrail_bench_${runId}_${target}_${round}`
+      psql(`CREATE DATABASE ${dbName}`)
+      const url = databaseFor(dbName)!
+      const port = await freePort()
+      const dataDir = tempDataDir()
+      const started = target === "peer"
+        ? { process: Bun.spawn(["node", "server.mjs"], { cwd: peerDir, env: { ...process.env, DATABASE_URL: url, GENERIC_WEBHOOK_SECRET: secret, PORT: String(port) }, stdout: "ignore", stderr: "inherit" }), baseUrl: `http://127.0.0.1:${port}` }
+        : await startService({ DATA_DIR: dataDir, LOG_LEVEL: "Warning", GENERIC_WEBHOOK_SECRET: secret, INBOX_MAX_BACKLOG: "5000000", DATABASE_URL: url }, 60_000)
+      try {
+        const deadline = Date.now() + 20_000
+        while (!(await fetch(`${started.baseUrl}/health`).then((r) => r.ok, () => false))) {
+          if (Date.now() > deadline) throw new Error(`${target} did not start`)
+          await sleep(100)
+        }
+        const pid = "process" in started ? started.process.pid : findServicePid()
+        for (const step of steps) {
+          const result = await runStep({
+            scenario: `${target} ${step.kind}`, url: `${started.baseUrl}/connect/webhook/generic`, method: "POST",
+            next: payloads(`${target}${round}`, step.id, step.events), servicePid: pid, mode: { concurrency: step.concurrency }
+          })
+          console.error(`  round ${round} ${target} ${step.kind} c${step.concurrency}: ${thousands(result.eventsPerSecond)} events/s, p99 ${fixed(result.p99, 1)} ms`)
+          results.push({ ...result, target })
+        }
+      } finally {
+        if ("process" in started) {
+          started.process.kill("SIGTERM")
+          await started.process.exited
+        } else await stopService(started)
+        rmSync(dataDir, { recursive: true, force: true })
+        psql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)
+      }
+    }
+  }
+  console.log(`\n### Side by side with the peer (${rounds} rounds, service then peer, ${seconds} s per step)\n`)
+  printSteps(results)
+  const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
+  console.log("\n| step | sendtrail events/s (median) | peer events/s (median) | ratio |\n|---|---:|---:|---:|")
+  for (const step of steps) {
+    const of = (target: string) => median(results.filter((r) => r.target === target && r.scenario === `${target} ${step.kind}` && r.load === String(step.concurrency)).map((r) => r.eventsPerSecond))
+    console.log(`| ${step.kind} c${step.concurrency} | ${thousands(of("sendtrail"))} | ${thousands(of("peer"))} | ${fixed(of("sendtrail") / of("peer"), 2)} |`)
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output
 
@@ -637,4 +697,5 @@ if (scenarios.includes("paced") && pacedRates.length > 0) {
   await runScenario("paced", pacedRates.map((rate) => ({ id: `r${rate}`, mode: { rate: rate / pacedBatch } })), pacedBatch)
 }
 if (scenarios.includes("ceiling")) await runCeiling()
+if (scenarios.includes("peer")) await runPeer()
 console.log(`\ncode: ${revision()}; load average after: ${load()}`)
