@@ -15,6 +15,8 @@
 //   BENCH_ROUNDS        alternating rounds (default 2)
 //   BENCH_TARGETS       "server,embedded" (default both)
 //   BENCH_STATEMENTS    "true": also the six statements that took longest, per batch
+//   BENCH_DRAIN         "service" (server only): a service process (`npm start`, its pipeline on) drains the
+//                       inbox instead of this process; its RSS is sampled every 100 ms (the memory figure)
 import { DateTime, Effect, Layer, Logger, LogLevel, ConfigProvider, Redacted } from "effect"
 import Pg from "pg"
 import { readFileSync, rmSync } from "node:fs"
@@ -27,7 +29,8 @@ import { Pipeline, batchSize } from "../../src/ingest/Pipeline.js"
 import * as Database from "../../src/storage/Database.js"
 import * as Migrations from "../../src/storage/Migrations.js"
 import { makeSpanTally, withSpanTally } from "../support/spanTally.js"
-import { tempDataDir } from "../support/service.js"
+import { startService, tempDataDir } from "../support/service.js"
+import { findServicePid, statusField } from "../support/serviceProcess.js"
 
 const serverUrl = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres"
 const total = Number(process.env.BENCH_EVENTS ?? 60_000)
@@ -85,6 +88,30 @@ const slowest = (tally: ReturnType<typeof makeSpanTally>, batches: number) =>
   [...tally.nanos].filter(([key]) => key.startsWith("sql: ")).sort((a, b) => Number(b[1] - a[1])).slice(0, 6)
     .map(([key, nanos]) => `    ${(Number(nanos) / 1e6 / Math.max(1, batches)).toFixed(1).padStart(7)} ms/batch  ${key.slice(5)}`)
 
+const drainBy = process.env.BENCH_DRAIN ?? "in-process"
+
+/** Starts the service on the filled database and waits until its pipeline has applied every row. */
+const drainByService = async (databaseUrl: string) => {
+  const service = await startService({ DATABASE_URL: databaseUrl, PIPELINE_WORKERS: process.env.PIPELINE_WORKERS ?? "2", INBOX_MAX_BACKLOG: String(total * 2) }, 60_000)
+  const pid = findServicePid()
+  const rssIdle = statusField(pid, "VmRSS")
+  let rssPeak = rssIdle
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, statusField(pid, "VmRSS"))), 100)
+  // From the first answer on /health: start-up and migrations are not the pipeline's time.
+  const started = performance.now()
+  const client = new Pg.Client({ connectionString: databaseUrl })
+  await client.connect()
+  while (Number((await client.query("SELECT count(*) AS n FROM ingest_inbox WHERE processed_at IS NULL")).rows[0].n) > 0) await Bun.sleep(200)
+  await client.end()
+  clearInterval(sampler)
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  const cpu = (Number(fields[11]) + Number(fields[12])) / 100
+  const seconds = (performance.now() - started) / 1000
+  await service.stop("SIGTERM")
+  return { rssIdle, rssPeak, cpu, seconds }
+}
+
 const round = async (target: string, index: number) => {
   const runId = `${target}${index}${Date.now().toString(36)}`
   const name = `sendtrail_bench_apply_${runId}`
@@ -121,12 +148,14 @@ const round = async (target: string, index: number) => {
     const started = performance.now()
     const machineBefore = machineTicks()
     const cpu = process.cpuUsage()
-    yield* withSpanTally(tally)((yield* Pipeline).drain)
+    const service = drainBy === "service" && target === "server" ? yield* Effect.promise(() => drainByService(url.toString())) : undefined
+    if (service === undefined) yield* withSpanTally(tally)((yield* Pipeline).drain)
     const used = process.cpuUsage(cpu)
     const machineAfter = machineTicks()
     clearInterval(sampler)
     return {
-      seconds: (performance.now() - started) / 1000, cpu: (used.user + used.system) / 1e6, rssBefore, rssPeak,
+      seconds: service?.seconds ?? (performance.now() - started) / 1000, rssBefore, rssPeak,
+      cpu: service?.cpu ?? (used.user + used.system) / 1e6, ...(service === undefined ? {} : { rssBefore: service.rssIdle, rssPeak: service.rssPeak }),
       busy: (machineAfter.busy - machineBefore.busy) / Math.max(1, machineAfter.total - machineBefore.total)
     }
   }).pipe(Effect.provide(world))))
@@ -151,6 +180,7 @@ const round = async (target: string, index: number) => {
 
 console.log(`apply bench: ${total} events over ${contacts} recipients, batches of ${batchSize}, ` +
   `${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(" ")}`)
+const who = (target: string) => drainBy === "service" && target === "server" ? "the service process's" : "this process's"
 const results: Array<Awaited<ReturnType<typeof round>>> = []
 for (let i = 0; i < rounds; i++) {
   for (const target of targets) {
@@ -160,8 +190,8 @@ for (let i = 0; i < rounds; i++) {
     console.log(`  ${target.padEnd(8)} ${Math.round(result.perSecond).toLocaleString("en")} events/s (${result.seconds.toFixed(1)} s, ` +
       `${result.batches} batches, ${result.statements.toFixed(1)} statements/batch; per batch: load ${p.load.toFixed(0)} ms, ` +
       `project ${p.project.toFixed(0)} ms, write ${p.write.toFixed(0)} ms, begin+lock+commit ${p.rest.toFixed(0)} ms; ` +
-      `this process's CPU ${result.cpu.toFixed(1)} s, machine ${(result.busy * 100).toFixed(0)}% busy; ` +
-      `RSS ${result.rssBefore.toFixed(0)} MB before the drain, peak ${result.rssPeak.toFixed(0)} MB)`)
+      `${who(target)} CPU ${result.cpu.toFixed(1)} s, machine ${(result.busy * 100).toFixed(0)}% busy; ` +
+      `${who(target)} RSS ${result.rssBefore.toFixed(0)} MB before the drain, peak ${result.rssPeak.toFixed(0)} MB)`)
     if (process.env.BENCH_STATEMENTS === "true") console.log(result.slowest.join("\n"))
   }
 }

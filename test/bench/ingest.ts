@@ -6,7 +6,8 @@
 // webhook) at rising concurrency, each step a closed loop (each of N workers sends, waits for the
 // answer, sends again) for BENCH_SECONDS; `paced` sends single-event webhooks at fixed rates (open
 // loop), to see the pipeline lag under a load it can follow; `ceiling` runs the same generator
-// against a trivial Bun.serve (ingest-echo-server.ts) and against the service's GET /health.
+// against a trivial Bun.serve (ingest-echo-server.ts), a bare HttpRouter (ingest-router-server.ts) and the service's
+// GET /health and an unknown route; `peer` runs the seeds' reference design and this service in turn.
 // After the load steps of a scenario the bench stops sending, waits for the pipeline to apply the
 // backlog (at most BENCH_DRAIN_SECONDS), stops the service with SIGTERM and reads ingest_inbox
 // directly. Event ids are `<run>.<scenario>.<step>.<n>` (step c8: 8 workers; r100: 100 per second),
@@ -45,6 +46,7 @@ import * as path from "node:path"
 import { sign } from "../../src/providers/Generic.js"
 import { withDataDir } from "../support/dataDir.js"
 import { freePort, startService, tempDataDir } from "../support/service.js"
+import { findServicePid, statusField } from "../support/serviceProcess.js"
 import type { RunningService } from "../support/service.js"
 
 const numbers = (value: string | undefined, fallback: ReadonlyArray<number>) =>
@@ -112,47 +114,6 @@ const payloads = (scenario: string, step: string, eventsPerRequest: number) => {
     for (let i = 0; i < eventsPerRequest; i++) events.push(eventJson(prefix + counter++))
     return { body: `[${events.join(",")}]`, events: eventsPerRequest }
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The service process: its pid (for RSS and CPU), found among this process's descendants.
-
-const parentOf = (pid: number): number | undefined => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
-  } catch {
-    return undefined
-  }
-}
-
-const commandOf = (pid: number) => {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ")
-  } catch {
-    return ""
-  }
-}
-
-/** The deepest descendant of this process whose command line runs src/main.ts. */
-const findServicePid = (): number => {
-  const pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number)
-  const depth = (pid: number): number => {
-    let d = 0
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parentOf(p), d++) {
-      if (p === process.pid) return d
-    }
-    return -1
-  }
-  const candidates = pids.filter((pid) => commandOf(pid).includes("src/main.ts") && depth(pid) > 0)
-  const best = candidates.sort((a, b) => depth(b) - depth(a))[0]
-  if (best === undefined) throw new Error("cannot find the service's `bun run src/main.ts` process")
-  return best
-}
-
-const statusField = (pid: number, field: string): number => {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"))
-  return match === null ? Number.NaN : Number(match[1]) / 1024
 }
 
 /** utime + stime of the process (all its threads), in seconds (assumes the usual 100 ticks/s). */
@@ -619,7 +580,7 @@ const runScenario = async (scenario: string, steps: ReadonlyArray<Step>, eventsP
   }
 }
 
-/** The same generator against a trivial Bun.serve and against the service's GET /health. */
+/** The same generator against a trivial Bun.serve, a bare HttpRouter, and the service's GET /health and a 404. */
 const runCeiling = async () => {
   const concurrency = singleSteps.at(-1) ?? 128
   const port = await freePort()
@@ -648,6 +609,27 @@ const runCeiling = async () => {
     echo.kill("SIGTERM")
     await echo.exited
   }
+  // The same generator against a bare HttpRouter: the yardstick of the service's GET rows below.
+  const routerPort = await freePort()
+  const router = Bun.spawn([process.execPath, path.join(import.meta.dirname, "ingest-router-server.ts")], {
+    env: { ...process.env, PORT: String(routerPort) }, stdout: "ignore", stderr: "inherit"
+  })
+  try {
+    const deadline = Date.now() + 10_000
+    while (!(await fetch(`http://127.0.0.1:${routerPort}/health`).then((r) => r.ok, () => false))) {
+      if (Date.now() > deadline) throw new Error("the bare router did not start")
+      await sleep(100)
+    }
+    for (const [what, route, expect] of [["GET /health", "health", 200], ["GET /no-such-route (404)", "no-such-route", 404]] as const) {
+      results.push(await runStep({
+        scenario: `bare HttpRouter ${what}`, url: `http://127.0.0.1:${routerPort}/${route}`, method: "GET",
+        next: payloads("router", "get", 1), servicePid: router.pid, mode: { concurrency }, expect
+      }))
+    }
+  } finally {
+    router.kill("SIGTERM")
+    await router.exited
+  }
   const dbName = `sendtrail_bench_${runId}_health`
   const url = databaseFor(dbName)
   if (url !== undefined) psql(`CREATE DATABASE ${dbName}`)
@@ -659,7 +641,7 @@ const runCeiling = async () => {
     try {
       const servicePid = findServicePid()
       results.push(await runStep({
-        scenario: "service GET /health (SELECT 1)", url: `${service.baseUrl}/health`, method: "GET",
+        scenario: "service GET /health (one SELECT 1 a second)", url: `${service.baseUrl}/health`, method: "GET",
         next: payloads("health", "get", 1), servicePid, mode: { concurrency }
       }))
       results.push(await runStep({
