@@ -19,7 +19,7 @@ export const SuppressionsLive = HttpApiBuilder.group(Api, "suppressions", (handl
         Effect.flatMap(CurrentOrg, ({ orgId }) =>
           repository.list(orgId, { channel: urlParams.channel, reason: urlParams.reason, after: urlParams.cursor, limit: urlParams.limit ?? 100 })).pipe(
             Effect.map((page) => ({ items: page.items.map(view), nextCursor: page.nextCursor })),
-            Effect.catchTag("InvalidCursor", () => Effect.fail({ error: "BadRequest" as const, message: "cursor: not one this listing issued" }))
+            Effect.catchTag("InvalidCursor", (e) => Effect.fail({ error: "BadRequest" as const, message: e.message }))
           ))
       .handle("add", ({ payload }) =>
         Effect.flatMap(actor, ({ orgId, actor }) =>

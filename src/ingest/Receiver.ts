@@ -63,7 +63,7 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
 
     /** Passes when one verifier does; otherwise reports the first one's reason (the environment's, where it takes part). */
     const verifyAny = (verifiers: ReadonlyArray<Verifier<VendorRequirements>>, request: WebhookRequest, vendor: string) => {
-      const [first, ...others] = verifiers.map((verify) => Effect.provide(verify(request), verifierContext))
+      const [first, ...others] = verifiers.map((verify) => verify(request))
       if (first === undefined) {
         return Effect.fail(new SignatureRejected({ check: "missing-secret", message: `no ${vendor} secrets are configured for this organisation` }))
       }
@@ -80,7 +80,9 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
       }
       const { orgId, verifiers } = yield* resolve(vendor, source)
       yield* verifyAny(verifiers, request, vendor.vendor).pipe(
-        Effect.zipRight(Effect.provide(vendor.control(request), verifierContext)),
+        Effect.zipRight(vendor.control(request)),
+        // Provided once per request (each `provide` copies the fiber's context).
+        Effect.provide(verifierContext),
         Effect.tapError((e) => stats.rejected(vendor.vendor, e.check))
       )
       const stored = Effect.gen(function* () {

@@ -1,13 +1,11 @@
-import { Data, Option } from "effect"
-
-/** A cursor that is not one this API handed out. */
-export class InvalidCursor extends Data.TaggedError("InvalidCursor")<{ readonly message: string }> {}
+import { Option } from "effect"
+import { InvalidCursor } from "../storage/Cursor.js"
 
 const encode = (text: string): string => Buffer.from(text, "utf8").toString("base64url")
 const decode = (cursor: string): Option.Option<string> =>
   /^[A-Za-z0-9_-]+$/.test(cursor) ? Option.some(Buffer.from(cursor, "base64url").toString("utf8")) : Option.none()
 
-const bad = () => new InvalidCursor({ message: "cursor: not a cursor this API returned" })
+const bad = (cursor: string) => new InvalidCursor({ cursor })
 
 /** The report's keyset: the last delivery id of a page. */
 export const idCursor = {

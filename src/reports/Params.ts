@@ -29,13 +29,13 @@ export const parseSize = (name: string, value: string | undefined, fallback: num
 
 export const parseIdCursor = (value: string | undefined): Effect.Effect<number, InvalidParam> =>
   value === undefined ? Effect.succeed(0) : Option.match(idCursor.decode(value), {
-    onNone: () => fail(idCursor.bad().message),
+    onNone: () => fail(idCursor.bad(value).message),
     onSome: Effect.succeed
   })
 
 export const parseEventCursor = (value: string | undefined) =>
   value === undefined ? Effect.succeed(undefined) : Option.match(eventCursor.decode(value), {
-    onNone: () => fail(eventCursor.bad().message),
+    onNone: () => fail(eventCursor.bad(value).message),
     onSome: (cursor) => Effect.succeed(cursor)
   })
 

@@ -1,9 +1,13 @@
 import { Effect, Either, Encoding, Schema } from "effect"
 
-/** A page cursor this service did not issue (or one for another listing). */
+/** A page cursor this service did not issue (or one for another listing): every listing refuses it in these words. */
 export class InvalidCursor extends Schema.TaggedError<InvalidCursor>()("InvalidCursor", {
   cursor: Schema.String
-}) {}
+}) {
+  override get message() {
+    return "cursor: not one this listing issued"
+  }
+}
 
 /** Opaque keyset cursors: base64url of the JSON of the last row's sort key. */
 export const make = <A, I>(key: Schema.Schema<A, I>) => {
