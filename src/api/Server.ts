@@ -32,8 +32,9 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
 )
 
 /**
- * Around every request, in ONE middleware (each `HttpApiBuilder.middleware` layer cost a request as
- * much as the routing itself): timing, JSON bodies' limits, and the uniform shape of decode errors.
+ * Around every request, in one middleware (one wrapper less per request than a layer each): timing,
+ * JSON bodies' limits, and the uniform shape of decode errors. Together they cost a 404 half its
+ * throughput (docs/benchmarks.md): keep what runs here cheap.
  */
 const RequestMiddleware = HttpApiBuilder.middleware(Effect.map(OpsMetrics, (ops) => (app) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => timed(ops)(request, jsonBodyLimits(request, uniformDecodeErrors(app))))))
