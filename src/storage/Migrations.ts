@@ -4,10 +4,12 @@ import schema from "./migrations/0001_schema.js"
 import hostileInput from "./migrations/0002_hostile_input.js"
 import setApply from "./migrations/0003_set_apply.js"
 import hotUpdates from "./migrations/0004_hot_updates.js"
+import connectionChanges from "./migrations/0005_connection_changes.js"
 
 /** Static imports so a bundled or compiled service carries its migrations with it. */
 export const run = Migrator.make({})({
-  loader: Migrator.fromRecord({ "0001_schema": schema, "0002_hostile_input": hostileInput, "0003_set_apply": setApply, "0004_hot_updates": hotUpdates }),
+  loader: Migrator.fromRecord({ "0001_schema": schema, "0002_hostile_input": hostileInput, "0003_set_apply": setApply, "0004_hot_updates": hotUpdates,
+    "0005_connection_changes": connectionChanges }),
   table: "sendtrail_migrations"
 })
 
