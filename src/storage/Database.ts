@@ -1,3 +1,4 @@
+import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
 import { Clock, Context, Duration, Effect, Layer, Option, Redacted } from "effect"
@@ -26,14 +27,29 @@ const describeUrl = (url: string): string => {
 
 const clientOptions = { types: pgTypes, connectTimeout: Duration.seconds(10) }
 
+/**
+ * The inbox's own connections (a quarter of the pool, at most 4): acknowledging a webhook never waits
+ * for a connection behind the pipeline's batches or a long report.
+ */
+export class AckSql extends Context.Tag("Sendtrail/AckSql")<AckSql, SqlClient.SqlClient>() {}
+
+/** `maxConnections` in all: the acks' share and the rest for everything else. */
+const clients = (url: Redacted.Redacted, maxConnections: number) => {
+  const acks = Math.max(1, Math.min(4, Math.floor(maxConnections / 4)))
+  return Layer.merge(
+    PgClient.layer({ url, maxConnections: Math.max(1, maxConnections - acks), ...clientOptions }),
+    Layer.scoped(AckSql, PgClient.make({ url, maxConnections: acks, ...clientOptions })).pipe(Layer.provide(Reactivity.layer), Layer.orDie)
+  )
+}
+
 export const postgresLayer = (url: Redacted.Redacted, maxConnections: number) =>
-  Layer.merge(PgClient.layer({ url, maxConnections, ...clientOptions }), Layer.succeed(DatabaseInfo, { kind: "postgres" }))
+  Layer.merge(clients(url, maxConnections), Layer.succeed(DatabaseInfo, { kind: "postgres" }))
 
 /** The PostgreSQL server the service runs itself on the cluster in `<dataDir>/postgres`, for the layer's life. */
 export const embeddedLayer = (dataDir: string, maxConnections: number, runAsUser?: string) =>
   Layer.unwrapScoped(
     Effect.map(EmbeddedPostgres.start({ dataDir, runAsUser }), (server) =>
-      Layer.merge(PgClient.layer({ url: EmbeddedPostgres.urlOf(server), maxConnections, ...clientOptions }), Layer.succeed(DatabaseInfo, { kind: "embedded" })))
+      Layer.merge(clients(EmbeddedPostgres.urlOf(server), maxConnections), Layer.succeed(DatabaseInfo, { kind: "embedded" })))
   )
 
 /** PostgreSQL at DATABASE_URL when set, otherwise the embedded server in DATA_DIR. */

@@ -1,6 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import { AckSql } from "./Database.js"
 import type { InboxEntry } from "../domain/Ingest.js"
 import { toDate } from "./Rows.js"
 
@@ -38,11 +39,13 @@ interface EntryRow {
 export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrail/InboxRepository", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
+    // Appends go through the acks' own connections where the database layer has set them apart.
+    const ackSql = Option.getOrElse(yield* Effect.serviceOption(AckSql), () => sql)
 
     /** Returns the keys (`inboxKey`) of the events that were new. */
     const append = Effect.fnUntraced(function* (events: ReadonlyArray<InboxEvent>, at: DateTime.Utc) {
       if (events.length === 0) return new Set<string>()
-      const rows = yield* sql<{ provider: string; provider_event_id: string }>`
+      const rows = yield* ackSql<{ provider: string; provider_event_id: string }>`
         INSERT INTO ingest_inbox (org_id, provider, provider_event_id, bucket, event, received_at, available_at)
         SELECT e->>'orgId', e->>'provider', e->>'providerEventId', (e->>'bucket')::int, e->'event', ${toDate(at)}, ${toDate(at)}
         FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) AS e
