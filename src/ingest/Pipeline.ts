@@ -1,7 +1,6 @@
-import { DateTime, Duration, Effect, Either, Option, Schema } from "effect"
+import { DateTime, Duration, Effect, Either, Option } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import type { NormalizedEvent } from "../domain/Event.js"
-import { NormalizedEvent as NormalizedEventSchema } from "../domain/Event.js"
 import type { InboxEntry } from "../domain/Ingest.js"
 import { contactKey } from "../domain/Projection.js"
 import { EventFeed } from "../metrics/EventFeed.js"
@@ -9,7 +8,7 @@ import { OpsMetrics } from "../metrics/OpsMetrics.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import type { Claim } from "../storage/InboxRepository.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
-import { ProjectionStore } from "../storage/ProjectionStore.js"
+import { decodeStoredEvent, ProjectionStore } from "../storage/ProjectionStore.js"
 import { Inbox } from "./Inbox.js"
 
 /** Large enough that a batch's fixed cost (two dozen statements, one commit) vanishes per event. */
@@ -22,16 +21,15 @@ const gatherWindow = Duration.millis(100)
 export const retryDelay = (attempts: number): Duration.Duration =>
   Duration.millis(Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1)))
 
-const decodeEvent = Schema.decodeUnknownEither(NormalizedEventSchema)
-const eventOf = (row: InboxEntry): NormalizedEvent | null => Either.getOrNull(decodeEvent(row.event))
+const eventOf = (row: InboxEntry): NormalizedEvent | null => Either.getOrNull(decodeStoredEvent(row.event))
 
 /** Two halves of a failed batch: by contact key while it holds several, else by position. */
 const split = (rows: ReadonlyArray<InboxEntry>): [ReadonlyArray<InboxEntry>, ReadonlyArray<InboxEntry>] => {
-  const keyOf = (row: InboxEntry) => { const event = eventOf(row); return event === null ? "" : contactKey(event) }
-  const keys = [...new Set(rows.map(keyOf))]
+  const keyOf = new Map(rows.map((row) => { const event = eventOf(row); return [row, event === null ? "" : contactKey(event)] as const }))
+  const keys = [...new Set(keyOf.values())]
   if (keys.length > 1) {
     const first = new Set(keys.slice(0, keys.length >> 1))
-    return [rows.filter((r) => first.has(keyOf(r))), rows.filter((r) => !first.has(keyOf(r)))]
+    return [rows.filter((r) => first.has(keyOf.get(r)!)), rows.filter((r) => !first.has(keyOf.get(r)!))]
   }
   return [rows.slice(0, rows.length >> 1), rows.slice(rows.length >> 1)]
 }

@@ -1,8 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
 import { Effect, Option } from "effect"
-import { AckSql } from "./Database.js"
 import type { InboxEntry } from "../domain/Ingest.js"
+import { AckSql } from "./Database.js"
 import { toDate } from "./Rows.js"
 
 /** What the inbox stores of an event: its dedupe key and the encoded event itself. */

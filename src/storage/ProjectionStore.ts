@@ -18,7 +18,8 @@ import { RollupRepository } from "./RollupRepository.js"
 import { SenderAccountRepository } from "./SenderAccountRepository.js"
 import { toDate } from "./Rows.js"
 
-const decodeEvent = Schema.decodeUnknownEither(NormalizedEventSchema)
+/** An inbox row's stored event, decoded (a boundary: the row may predate today's schema). */
+export const decodeStoredEvent = Schema.decodeUnknownEither(NormalizedEventSchema)
 
 export interface Claimed {
   readonly row: InboxEntry
@@ -71,7 +72,7 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
         const entries: Array<Claimed> = []
         const undecodable: Array<{ row: InboxEntry; error: string }> = []
         for (const row of rows) {
-          const decoded = decodeEvent(row.event)
+          const decoded = decodeStoredEvent(row.event)
           if (Either.isRight(decoded)) entries.push({ row, event: decoded.right })
           else undecodable.push({ row, error: `stored event does not decode: ${decoded.left.message}` })
         }
