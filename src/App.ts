@@ -7,6 +7,7 @@ import { Inbox } from "./ingest/Inbox.js"
 import { Pipeline } from "./ingest/Pipeline.js"
 import { Receiver } from "./ingest/Receiver.js"
 import type { VendorRequirements } from "./providers/Registry.js"
+import { Providers } from "./providers/Registry.js"
 import { SnsClient } from "./providers/SnsClient.js"
 import { Replay } from "./ingest/Replay.js"
 import { WebhookStats } from "./ingest/WebhookStats.js"
@@ -50,7 +51,7 @@ export const VendorServices = Layer.mergeAll(SnsClient.Default, mailgunTokensSql
  */
 export const makeIngest = <E, R>(vendorServices: Layer.Layer<VendorRequirements, E, R>) =>
   Layer.mergeAll(Pipeline.Default, Replay.Default, Receiver.Default).pipe(
-    Layer.provideMerge(Layer.mergeAll(ProjectionStore.Default, Inbox.Default, WebhookStats.Default)),
+    Layer.provideMerge(Layer.mergeAll(ProjectionStore.Default, Inbox.Default, WebhookStats.Default, Providers.Default)),
     Layer.provide(vendorServices),
     // Shared with the HTTP handlers: the live event feed and the in-process metrics.
     Layer.provideMerge(Layer.mergeAll(EventFeed.Default, OpsMetrics.Default))

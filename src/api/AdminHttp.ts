@@ -3,7 +3,7 @@ import { DateTime, Effect, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { AppConfig } from "../AppConfig.js"
 import { Replay } from "../ingest/Replay.js"
-import { findVendor, vendors } from "../providers/Registry.js"
+import { Providers, vendorNames } from "../providers/Registry.js"
 import type { Connection } from "../storage/ConnectionRepository.js"
 import { ConnectionRepository, newConnectionId } from "../storage/ConnectionRepository.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
@@ -47,6 +47,7 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
     const replay = yield* Replay
     const inboxRows = yield* InboxRepository
     const connections = yield* ConnectionRepository
+    const providers = yield* Providers
     const view = (c: Connection) => ({
       id: c.id, orgId: c.orgId, vendor: c.vendor, createdAt: c.createdAt,
       secrets: Object.fromEntries(Object.keys(c.secrets).map((name) => [name, "[redacted]" as const]))
@@ -54,9 +55,9 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
     return handlers
       .handle("createConnection", ({ payload }) =>
         Effect.gen(function* () {
-          const vendor = findVendor(payload.vendor)
+          const vendor = providers.find(payload.vendor)
           if (Option.isNone(vendor)) {
-            return yield* Effect.fail({ error: "BadRequest" as const, message: `vendor: expected one of ${Object.keys(vendors).join(", ")}, got ${JSON.stringify(payload.vendor)}` })
+            return yield* Effect.fail({ error: "BadRequest" as const, message: `vendor: expected one of ${vendorNames.join(", ")}, got ${JSON.stringify(payload.vendor)}` })
           }
           const secrets = yield* vendor.value.checkSecrets(payload.secrets).pipe(
             Effect.mapError((e) => ({ error: "BadRequest" as const, message: `secrets.${e.message}` }))

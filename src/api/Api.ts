@@ -1,5 +1,6 @@
 import * as HttpApi from "@effect/platform/HttpApi"
 import * as OpenApi from "@effect/platform/OpenApi"
+import type { Context } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { AdminApi } from "./Admin.js"
 import { BroadcastsApi } from "./Broadcasts.js"
@@ -14,10 +15,19 @@ import { MetricsApi } from "./Metrics.js"
 import { ReportsApi } from "./Reports.js"
 import { WebhooksApi } from "./Webhooks.js"
 
-/** The root API: one group per area, each defined apart from its handlers (`<Area>Http.ts`). */
+const webhooks = OpenApi.fromApi(HttpApi.make("webhooks").add(WebhooksApi))
+
+/** The webhook routes are served raw (api/WebhooksHttp.ts) and described here, beside the rest. */
+const withWebhooks: Context.Tag.Service<typeof OpenApi.Transform> = (spec) => ({
+  ...spec,
+  tags: [...spec.tags, ...webhooks.tags],
+  paths: { ...spec.paths, ...webhooks.paths },
+  components: { ...spec.components, schemas: { ...spec.components.schemas, ...webhooks.components.schemas } }
+})
+
+/** The root API: one group per area, each defined apart from its handlers (`<Area>Http.ts`); webhooks apart (below). */
 export class Api extends HttpApi.make("sendtrail")
   .add(HealthApi)
-  .add(WebhooksApi)
   .add(AdminApi)
   .add(TrackingApi)
   .add(TrackingOrgApi)
@@ -30,4 +40,6 @@ export class Api extends HttpApi.make("sendtrail")
   .add(EventsApi)
   .annotate(OpenApi.Title, "Sendtrail")
   .annotate(OpenApi.Version, packageJson.version)
-  .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.") {}
+  .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.")
+  .annotate(OpenApi.Transform, withWebhooks) {}
+

@@ -12,6 +12,7 @@ import { OpsQueries } from "../metrics/OpsQueries.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
 import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
 import { Api } from "./Api.js"
+import { webhookRoutes } from "./Webhooks.js"
 import { MetricsAuth, prometheusContentType } from "./Metrics.js"
 
 const digest = (value: string) => createHash("sha256").update(value).digest()
@@ -94,6 +95,7 @@ interface Template {
 const templates: ReadonlyArray<Template> = (() => {
   const paths = new Set<string>()
   HttpApi.reflect(Api, { onGroup: () => {}, onEndpoint: ({ endpoint }) => void paths.add(endpoint.path) })
+  for (const route of webhookRoutes) paths.add(route.path)
   return [...paths].map((path) => {
     const segments = path.split("/")
     return { path, segments, literals: segments.filter((s) => !s.startsWith(":")).length }

@@ -27,7 +27,7 @@ import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, WebhooksLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
+  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 
@@ -39,7 +39,7 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
 const RequestMiddleware = HttpApiBuilder.middleware(Effect.map(OpsMetrics, (ops) => (app) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => timed(ops)(request, jsonBodyLimits(request, uniformDecodeErrors(app))))))
 
-/** The API, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */
+/** The API, the webhook routes, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */
 export const serve = <E, R>(
   server: Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | BunContext.BunContext, E, R>
 ) =>
@@ -47,6 +47,7 @@ export const serve = <E, R>(
     Layer.provide(RequestMiddleware),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+    Layer.provide(WebhooksLive),
     Layer.provide(ApiLive),
     // The per-request span (its URL, headers and client address gathered on every request) goes to no
     // exporter: it cost a quarter of the CPU of a request before any work (docs/benchmarks.md).

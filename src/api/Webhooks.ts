@@ -1,8 +1,8 @@
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
-import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
+import type { VendorName } from "../providers/Registry.js"
 import { Forbidden, NotFound, Overloaded, PayloadRejected, PayloadTooLarge, ServiceUnavailable, SignatureRejected } from "./Errors.js"
 
 export const WebhookAccepted = Schema.Struct({
@@ -10,84 +10,51 @@ export const WebhookAccepted = Schema.Struct({
   duplicates: Schema.Number.annotations({ description: "events stored before (retries): ignored" })
 })
 
-const connectionId = HttpApiSchema.param("connectionId", Schema.String)
+/** Whose webhook a route receives: the default org's (secrets from the environment), a stored connection's, or the org in its path. */
+type Owner = "default" | "connection" | "org"
+
+export interface WebhookRoute {
+  readonly vendor: VendorName
+  readonly owner: Owner
+  /** In the router's syntax: `:connectionId`, `:orgId`. */
+  readonly path: `/${string}`
+  readonly summary: string
+}
+
+const pair = (vendor: VendorName, path: `/${string}`, summary: string, connectionSummary: string): ReadonlyArray<WebhookRoute> => [
+  { vendor, owner: "default", path, summary },
+  { vendor, owner: "connection", path: `${path}/:connectionId`, summary: connectionSummary }
+]
 
 const generic = "Sendtrail's own signed format (docs/webhooks.md): x-webhook-signature = hex HMAC-SHA256 of the raw body"
 
-/** Provider webhooks. Bodies are read raw: signatures are verified over the exact bytes received. */
-export class WebhooksApi extends HttpApiGroup.make("webhooks")
-  .add(
-    HttpApiEndpoint.post("generic", "/connect/webhook/generic")
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, `${generic}, keyed with GENERIC_WEBHOOK_SECRET`)
-  )
-  .add(
-    HttpApiEndpoint.post("genericConnection")`/connect/webhook/generic/${connectionId}`
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, `${generic}, keyed with the connection's secret`)
-  )
-  .add(
-    HttpApiEndpoint.post("sendgrid", "/connect/webhook/sendgrid")
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "SendGrid Event Webhook (ECDSA signature with SENDGRID_WEBHOOK_PUBLIC_KEY)")
-  )
-  .add(
-    HttpApiEndpoint.post("sendgridConnection")`/connect/webhook/sendgrid/${connectionId}`
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "SendGrid Event Webhook for a connection's account")
-  )
-  .add(
-    HttpApiEndpoint.post("mailgun", "/connect/webhook/mailgun")
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Mailgun webhooks (HMAC with MAILGUN_WEBHOOK_SIGNING_KEY; replayed tokens refused)")
-  )
-  .add(
-    HttpApiEndpoint.post("mailgunConnection")`/connect/webhook/mailgun/${connectionId}`
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Mailgun webhooks for a connection's account")
-  )
-  .add(
-    HttpApiEndpoint.post("resend", "/connect/webhook/resend")
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Resend webhooks (Svix signature with RESEND_WEBHOOK_SECRET)")
-  )
-  .add(
-    HttpApiEndpoint.post("resendConnection")`/connect/webhook/resend/${connectionId}`
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Resend webhooks for a connection's account")
-  )
-  .add(
-    HttpApiEndpoint.post("postmark", "/connect/webhook/postmark")
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Postmark webhooks (HTTP Basic with POSTMARK_WEBHOOK_USER / POSTMARK_WEBHOOK_PASSWORD)")
-  )
-  .add(
-    HttpApiEndpoint.post("postmarkConnection")`/connect/webhook/postmark/${connectionId}`
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Postmark webhooks for a connection's account")
-  )
-  .add(
-    HttpApiEndpoint.post("ses")`/connect/webhook/ses/${HttpApiSchema.param("orgId", Schema.String)}`
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Amazon SES events through an SNS subscription, for the org in the path (TopicArn must be allowed for it)")
-  )
-  .add(
-    HttpApiEndpoint.post("sesDefault", "/api/ses-events")
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Amazon SES events through SNS for the default org (SES_TOPIC_ARNS)")
-  )
-  .add(
-    HttpApiEndpoint.post("twilio", "/connect/webhook/twilio/status")
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Twilio SMS/WhatsApp status callbacks (X-Twilio-Signature with TWILIO_AUTH_TOKEN)")
-  )
-  .add(
-    HttpApiEndpoint.post("twilioConnection")`/connect/webhook/twilio/status/${connectionId}`
-      .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
-      .annotate(OpenApi.Summary, "Twilio status callbacks for a connection's account")
-  )
-  .addError(PayloadTooLarge)
-  .addError(NotFound)
-  .addError(Forbidden)
-  .addError(Overloaded)
-  .addError(ServiceUnavailable) {}
+/** Every provider webhook route: the one place a vendor's URLs are declared. */
+export const webhookRoutes: ReadonlyArray<WebhookRoute> = [
+  ...pair("generic", "/connect/webhook/generic", `${generic}, keyed with GENERIC_WEBHOOK_SECRET`, `${generic}, keyed with the connection's secret`),
+  ...pair("sendgrid", "/connect/webhook/sendgrid", "SendGrid Event Webhook (ECDSA signature with SENDGRID_WEBHOOK_PUBLIC_KEY)", "SendGrid Event Webhook for a connection's account"),
+  ...pair("mailgun", "/connect/webhook/mailgun", "Mailgun webhooks (HMAC with MAILGUN_WEBHOOK_SIGNING_KEY; replayed tokens refused)", "Mailgun webhooks for a connection's account"),
+  ...pair("resend", "/connect/webhook/resend", "Resend webhooks (Svix signature with RESEND_WEBHOOK_SECRET)", "Resend webhooks for a connection's account"),
+  ...pair("postmark", "/connect/webhook/postmark", "Postmark webhooks (HTTP Basic with POSTMARK_WEBHOOK_USER / POSTMARK_WEBHOOK_PASSWORD)", "Postmark webhooks for a connection's account"),
+  ...pair("twilio", "/connect/webhook/twilio/status", "Twilio SMS/WhatsApp status callbacks (X-Twilio-Signature with TWILIO_AUTH_TOKEN)", "Twilio status callbacks for a connection's account"),
+  { vendor: "ses", owner: "org", path: "/connect/webhook/ses/:orgId", summary: "Amazon SES events through an SNS subscription, for the org in the path (TopicArn must be allowed for it)" },
+  { vendor: "ses", owner: "default", path: "/api/ses-events", summary: "Amazon SES events through SNS for the default org (SES_TOPIC_ARNS)" }
+]
+
+const pathParams = { default: Schema.Struct({}), connection: Schema.Struct({ connectionId: Schema.String }), org: Schema.Struct({ orgId: Schema.String }) }
+
+/**
+ * The webhook routes as documented in the OpenAPI description. They are served as plain router routes
+ * (api/WebhooksHttp.ts): the body is read raw, for signatures over the exact bytes.
+ */
+const errors = HttpApiGroup.make("webhooks")
+  .addError(PayloadTooLarge).addError(NotFound).addError(Forbidden).addError(Overloaded).addError(ServiceUnavailable)
+
+export const WebhooksApi = webhookRoutes.reduce<HttpApiGroup.HttpApiGroup<"webhooks", HttpApiEndpoint.HttpApiEndpoint.Any, HttpApiGroup.HttpApiGroup.Error<typeof errors>>>(
+  (group, route) =>
+    group.add(
+      HttpApiEndpoint.post(`${route.vendor}.${route.owner}`, route.path).setPath(pathParams[route.owner])
+        .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
+        .annotate(OpenApi.Summary, route.summary)
+    ),
+  errors
+)

@@ -2,8 +2,8 @@ import { Data, DateTime, Effect, Option } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { eventProblem } from "../domain/Event.js"
 import { jsonTextProblem } from "../domain/JsonText.js"
-import type { Vendor, VendorRequirements, Verifier } from "../providers/Registry.js"
-import { vendors } from "../providers/Registry.js"
+import type { Vendor, VendorName, Verifier } from "../providers/Registry.js"
+import { Providers } from "../providers/Registry.js"
 import type { WebhookRequest } from "../providers/Webhook.js"
 import { PayloadRejected, SignatureRejected } from "../providers/Webhook.js"
 import { ConnectionRepository } from "../storage/ConnectionRepository.js"
@@ -19,8 +19,6 @@ export type Source =
   | { readonly _tag: "Connection"; readonly id: string }
   | { readonly _tag: "Org"; readonly orgId: string }
 
-type VendorName = keyof typeof vendors
-
 /**
  * The provider-independent half of a webhook: find whose it is, verify it with that org's secrets,
  * decode it (a verified body that does not decode is kept in dead letters), and store its events.
@@ -32,17 +30,12 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
     const deadLetters = yield* DeadLetterRepository
     const connections = yield* ConnectionRepository
     const stats = yield* WebhookStats
-    // Verifiers' services (certificate cache, seen tokens) are bound here, so callers need none.
-    const verifierContext = yield* Effect.context<VendorRequirements>()
-    const fromEnvironment = new Map<string, Verifier<VendorRequirements>>()
-    for (const vendor of Object.values(vendors) as ReadonlyArray<Vendor<VendorRequirements>>) {
-      fromEnvironment.set(vendor.vendor, yield* vendor.fromEnvironment)
-    }
+    const providers = yield* Providers
 
     /** The org and the verifiers that may vouch for the request; any one of them passing is enough. */
-    const resolve = (vendor: Vendor<VendorRequirements>, source: Source) =>
+    const resolve = (vendor: Vendor, source: Source) =>
       Effect.gen(function* () {
-        const environment = fromEnvironment.get(vendor.vendor)!
+        const environment = vendor.fromEnvironment
         switch (source._tag) {
           case "Default":
             return { orgId: config.defaultOrgId, verifiers: [environment] }
@@ -62,7 +55,7 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
       })
 
     /** Passes when one verifier does; otherwise reports the first one's reason (the environment's, where it takes part). */
-    const verifyAny = (verifiers: ReadonlyArray<Verifier<VendorRequirements>>, request: WebhookRequest, vendor: string) => {
+    const verifyAny = (verifiers: ReadonlyArray<Verifier>, request: WebhookRequest, vendor: string) => {
       const [first, ...others] = verifiers.map((verify) => verify(request))
       if (first === undefined) {
         return Effect.fail(new SignatureRejected({ check: "missing-secret", message: `no ${vendor} secrets are configured for this organisation` }))
@@ -71,7 +64,7 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
     }
 
     const receive = Effect.fnUntraced(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
-      const vendor: Vendor<VendorRequirements> = vendors[vendorName]
+      const vendor = providers.get(vendorName)
       // Before anything parses it, signed or not: some vendors' signatures live inside the JSON.
       const problem = isForm(request) ? undefined : jsonTextProblem(request.rawBody)
       if (problem !== undefined) {
@@ -81,8 +74,6 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
       const { orgId, verifiers } = yield* resolve(vendor, source)
       yield* verifyAny(verifiers, request, vendor.vendor).pipe(
         Effect.zipRight(vendor.control(request)),
-        // Provided once per request (each `provide` copies the fiber's context).
-        Effect.provide(verifierContext),
         Effect.tapError((e) => stats.rejected(vendor.vendor, e.check))
       )
       const stored = Effect.gen(function* () {
@@ -108,7 +99,7 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
         )
         return yield* inbox.append(events)
       })
-      const result = yield* stored.pipe(Effect.tapErrorCause(() => Effect.provide(vendor.notStored(request), verifierContext)))
+      const result = yield* stored.pipe(Effect.tapErrorCause(() => vendor.notStored(request)))
       yield* stats.accepted(vendor.vendor)
       return result
     })

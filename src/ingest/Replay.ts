@@ -1,5 +1,5 @@
 import { Data, DateTime, Effect, Option } from "effect"
-import { findVendor } from "../providers/Registry.js"
+import { Providers } from "../providers/Registry.js"
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
 import { Inbox } from "./Inbox.js"
@@ -19,6 +19,7 @@ export class Replay extends Effect.Service<Replay>()("Sendtrail/Replay", {
     const deadLetters = yield* DeadLetterRepository
     const inboxRows = yield* InboxRepository
     const inbox = yield* Inbox
+    const providers = yield* Providers
 
     const replay = Effect.fn("Replay.replay")(function* (id: number) {
       const found = yield* deadLetters.findById(id)
@@ -33,7 +34,7 @@ export class Replay extends Effect.Service<Replay>()("Sendtrail/Replay", {
         requeued = (yield* inboxRows.requeue(letter.inboxId, at)) ? 1 : 0
         yield* inbox.wake
       } else {
-        const vendor = findVendor(letter.provider)
+        const vendor = providers.find(letter.provider)
         if (Option.isNone(vendor) || letter.rawBodyBase64 === null) {
           return yield* new ReplayRefused({ reason: "still-invalid", message: `no decoder for provider ${letter.provider}` })
         }
