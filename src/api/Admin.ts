@@ -8,6 +8,7 @@ import { Schema } from "effect"
 import { DeadLetter } from "../domain/Ingest.js"
 import { SenderAccount } from "../domain/Records.js"
 import { BadRequest, Conflict, NotFound, Unauthorized, Unprocessable } from "./Errors.js"
+import { Flag, PageSize } from "./Params.js"
 
 /** `Authorization: Bearer $ADMIN_API_KEY`; with no key configured every admin request is refused. */
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("Sendtrail/AdminAuth", {
@@ -56,8 +57,8 @@ export class AdminApi extends HttpApiGroup.make("admin")
   .add(
     HttpApiEndpoint.get("deadLetters", "/admin/dead-letters")
       .setUrlParams(Schema.Struct({
-        limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000))),
-        includeReplayed: Schema.optional(Schema.Literal("true", "false"))
+        limit: PageSize,
+        includeReplayed: Schema.optionalWith(Flag, { default: () => false })
       }))
       .addSuccess(Schema.Struct({ items: Schema.Array(DeadLetter) }))
       .annotate(OpenApi.Summary, "Bodies that verified but did not decode, and events that kept failing; newest first")

@@ -68,10 +68,7 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
         }))
       .handle("connections", ({ urlParams }) => Effect.map(connections.list(urlParams.orgId), (items) => ({ items: items.map(view) })))
       .handle("deadLetters", ({ urlParams }) =>
-        Effect.map(
-          deadLetters.list({ limit: urlParams.limit ?? 100, includeReplayed: urlParams.includeReplayed === "true" }),
-          (items) => ({ items })
-        ))
+        Effect.map(deadLetters.list(urlParams), (items) => ({ items })))
       .handle("replayDeadLetter", ({ path }) =>
         Option.match(parseId(path.id), {
           onNone: () => notFound(`no dead letter '${path.id}'`),

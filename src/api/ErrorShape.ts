@@ -11,8 +11,13 @@ const summary = (error: HttpApiError.HttpApiDecodeError): string => {
   return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
 }
 
-const badRequest = (message: string, issues: ReadonlyArray<unknown> = []) =>
+/** `issues` is left out when undefined (JSON has no undefined). */
+const badRequest = (message: string, issues?: ReadonlyArray<unknown>) =>
   Effect.succeed(HttpServerResponse.unsafeJson({ error: "BadRequest", message, issues }, { status: 400 }))
+
+/** For one wrong field the message says it all (an optional one adds an "Expected undefined" echo); for several, each is listed. */
+const issuesOfSeveralFields = (error: HttpApiError.HttpApiDecodeError) =>
+  new Set(error.issues.map((issue) => issue.path.join("."))).size > 1 ? error.issues : undefined
 
 /**
  * The platform answers a request that does not match an endpoint's schema with its own
@@ -22,7 +27,7 @@ const badRequest = (message: string, issues: ReadonlyArray<unknown> = []) =>
 export const uniformDecodeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
   Effect.catchAllCause(app, (cause) => {
     const failure = Cause.squash(cause)
-    if (failure instanceof HttpApiError.HttpApiDecodeError) return badRequest(summary(failure), failure.issues)
+    if (failure instanceof HttpApiError.HttpApiDecodeError) return badRequest(summary(failure), issuesOfSeveralFields(failure))
     if (failure instanceof HttpServerError.RequestError && failure.reason === "Decode") {
       return badRequest(`the body could not be read as the endpoint expects (JSON, form): ${failure.description ?? "malformed"}`)
     }

@@ -20,7 +20,7 @@ const Rates = Schema.Struct({
   bounceRate: n.annotations({ description: "bounced / sent; 0 when sent is 0" }),
   complaintRate: n.annotations({ description: "complained / sent; 0 when sent is 0" })
 })
-const IsoDate = Schema.String.annotations({ description: "a UTC date, YYYY-MM-DD" })
+const IsoDate = Schema.String.annotations({ description: "a UTC date, YYYY-MM-DD", jsonSchema: { format: "date" } })
 
 export const StatsSeries = Schema.Struct({
   aggregatedBy: Schema.Literal("day", "week", "month"),

@@ -5,21 +5,20 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { Cost, DeliveryStatus } from "../domain/Delivery.js"
 import { Channel, EventDetails, EventType } from "../domain/Event.js"
+import { activityCursor } from "../reports/Activity.js"
+import { reportCursor } from "../reports/DeliveryReports.js"
 import { BadRequest, Forbidden, NotFound, Unauthorized } from "./Errors.js"
 import { OrgAuth } from "./OrgAuth.js"
+import { Instant, PageSize, Statuses } from "./Params.js"
 
 const id = HttpApiSchema.param("id", Schema.String)
 const messageId = HttpApiSchema.param("messageId", Schema.String)
 
-export const maxPageSize = 1000
-
-const described = (description: string) => Schema.optional(Schema.String.annotations({ description }))
-
 export const ReportParams = Schema.Struct({
-  status: described("delivery statuses, comma separated (sent,delivered,…)"),
+  status: Statuses,
   channel: Schema.optional(Channel),
-  pageSize: described(`rows per page, 1 to ${maxPageSize}; 100 by default`),
-  cursor: described("nextCursor of the previous page")
+  pageSize: PageSize.annotations({ description: "rows per page" }),
+  cursor: Schema.optional(reportCursor.Param)
 })
 
 export const ReportEvent = Schema.Struct({ type: EventType, at: Schema.DateTimeUtc, ...EventDetails.fields })
@@ -42,12 +41,12 @@ export const ReportPage = Schema.Struct({
 })
 
 export const ActivityParams = Schema.Struct({
-  startDate: described("ISO 8601; events at or after it"),
-  endDate: described("ISO 8601; events before it"),
+  startDate: Schema.optional(Instant.annotations({ description: "ISO 8601; events at or after it" })),
+  endDate: Schema.optional(Instant.annotations({ description: "ISO 8601; events before it" })),
   event: Schema.optional(EventType),
   recipient: Schema.optional(Schema.String),
-  limit: described(`items per page, 1 to ${maxPageSize}; 100 by default`),
-  cursor: described("nextCursor of the previous page")
+  limit: PageSize.annotations({ description: "items per page" }),
+  cursor: Schema.optional(activityCursor.Param)
 })
 
 export const ActivityItem = Schema.Struct({

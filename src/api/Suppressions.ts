@@ -5,8 +5,10 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { Category, Channel } from "../domain/Event.js"
 import { SuppressionReason } from "../domain/Records.js"
+import { Token } from "../storage/Cursor.js"
 import { BadRequest, Forbidden, NotFound, Unauthorized } from "./Errors.js"
 import { OrgAuth } from "./OrgAuth.js"
+import { PageSize } from "./Params.js"
 
 export const maxCheckedAddresses = 100_000
 
@@ -74,8 +76,8 @@ export class SuppressionsApi extends HttpApiGroup.make("suppressions")
       .setUrlParams(Schema.Struct({
         channel: Schema.optional(Channel),
         reason: Schema.optional(SuppressionReason),
-        cursor: Schema.optional(Schema.String),
-        limit: Schema.optional(Schema.NumberFromString.pipe(Schema.int(), Schema.between(1, 1000)))
+        cursor: Schema.optional(Token),
+        limit: PageSize
       }))
       .addSuccess(Schema.Struct({
         items: Schema.Array(SuppressionView),

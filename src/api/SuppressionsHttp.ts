@@ -17,7 +17,7 @@ export const SuppressionsLive = HttpApiBuilder.group(Api, "suppressions", (handl
         Effect.flatMap(CurrentOrg, ({ orgId }) => list.check(orgId, payload.channel, payload.addresses, payload.category)))
       .handle("list", ({ urlParams }) =>
         Effect.flatMap(CurrentOrg, ({ orgId }) =>
-          repository.list(orgId, { channel: urlParams.channel, reason: urlParams.reason, after: urlParams.cursor, limit: urlParams.limit ?? 100 })).pipe(
+          repository.list(orgId, { channel: urlParams.channel, reason: urlParams.reason, after: urlParams.cursor, limit: urlParams.limit })).pipe(
             Effect.map((page) => ({ items: page.items.map(view), nextCursor: page.nextCursor })),
             Effect.catchTag("InvalidCursor", (e) => Effect.fail({ error: "BadRequest" as const, message: e.message }))
           ))

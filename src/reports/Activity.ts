@@ -3,10 +3,13 @@ import type { DateTime } from "effect"
 import { Data, Effect, Schema } from "effect"
 import type { Channel, EventType } from "../domain/Event.js"
 import { EventDetails } from "../domain/Event.js"
+import * as Cursor from "../storage/Cursor.js"
 import { toDate, toDateTime } from "../storage/Rows.js"
-import { eventCursor } from "./Cursor.js"
 import type { ReportDelivery, ReportRow } from "./DeliveryReports.js"
 import { toReportDelivery, toReportEvent } from "./DeliveryReports.js"
+
+/** The feed's keyset: (occurred_at in microseconds since the epoch, event id) of the last item. */
+export const activityCursor = Cursor.make(Schema.Struct({ micros: Schema.String.pipe(Schema.pattern(/^-?\d{1,18}$/)), id: Schema.Int }))
 
 /** No delivery of the caller's org has that provider message id. */
 export class MessageNotFound extends Data.TaggedError("MessageNotFound")<{ readonly message: string }> {}
@@ -101,7 +104,7 @@ export class Activity extends Effect.Service<Activity>()("Sendtrail/Activity", {
           at: toDateTime(row.occurred_at),
           details: decodeDetails(row.details)
         })),
-        nextCursor: rows.length > limit && last !== undefined ? eventCursor.encode(last.micros, last.id) : null
+        nextCursor: rows.length > limit && last !== undefined ? activityCursor.encode({ micros: last.micros, id: last.id }) : null
       }
     })
 

@@ -3,10 +3,13 @@ import { Chunk, Data, Effect, Option, Schema, Stream } from "effect"
 import type { Cost, DeliveryStatus } from "../domain/Delivery.js"
 import type { Channel, EventType } from "../domain/Event.js"
 import { EventDetails } from "../domain/Event.js"
+import * as Cursor from "../storage/Cursor.js"
 import { toDateTime } from "../storage/Rows.js"
 import type { DateTime } from "effect"
 import { csvRecord } from "./Csv.js"
-import { idCursor } from "./Cursor.js"
+
+/** The report's keyset: the last delivery id of a page. */
+export const reportCursor = Cursor.make(Schema.Int)
 
 /** No such broadcast in the caller's org; another org's broadcast is reported the same way. */
 export class ReportBroadcastNotFound extends Data.TaggedError("ReportBroadcastNotFound")<{ readonly message: string }> {}
@@ -127,7 +130,7 @@ export class DeliveryReports extends Effect.Service<DeliveryReports>()("Sendtrai
       const last = items[items.length - 1]
       return {
         items: items.map((row) => toReportDelivery(row, byDelivery.get(row.id) ?? [])),
-        nextCursor: rows.length > pageSize && last !== undefined ? idCursor.encode(last.id) : null
+        nextCursor: rows.length > pageSize && last !== undefined ? reportCursor.encode(last.id) : null
       }
     })
 

@@ -1,0 +1,47 @@
+import * as OpenApi from "@effect/platform/OpenApi"
+import { describe, expect, it } from "@effect/vitest"
+import { Api } from "../../src/api/Api.js"
+import { statusPrecedence } from "../../src/domain/Delivery.js"
+
+const spec = OpenApi.fromApi(Api)
+
+const queryParameters = Object.entries(spec.paths).flatMap(([path, operations]) =>
+  Object.entries(operations).flatMap(([method, operation]) =>
+    (operation?.parameters ?? []).filter((parameter) => parameter.in === "query").map((parameter) => ({ at: `${method} ${path} ${parameter.name}`, parameter }))))
+
+const query = (path: string, name: string) => {
+  const found = spec.paths[path]?.get?.parameters.find((parameter) => parameter.in === "query" && parameter.name === name)
+  if (found === undefined) throw new Error(`no query parameter ${name} on ${path}`)
+  return found
+}
+
+/** Free text by nature: ids, an address, and the tracking links' token and target (checked by the handler, which answers a page). */
+const freeText = new Set(["orgId", "recipient", "broadcastId", "t", "url"])
+
+describe("the OpenAPI description of query parameters", () => {
+  it("the report's status is a comma-separated list of every delivery status, pageSize an integer from 1 to 1000, cursor base64url", () => {
+    expect(query("/broadcast/{id}/report", "status")).toMatchObject({
+      style: "form", explode: false, schema: { type: "array", items: { enum: [...statusPrecedence] }, uniqueItems: true }
+    })
+    expect(query("/broadcast/{id}/report", "pageSize").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000 })
+    expect(query("/broadcast/{id}/report", "cursor").schema).toMatchObject({ type: "string", pattern: "^[A-Za-z0-9_-]+$" })
+  })
+
+  it("the activity feed's dates are date-times and its limit an integer from 1 to 1000", () => {
+    expect(query("/broadcast/activity", "startDate").schema).toMatchObject({ type: "string", format: "date-time" })
+    expect(query("/broadcast/activity", "endDate").schema).toMatchObject({ type: "string", format: "date-time" })
+    expect(query("/broadcast/activity", "limit").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000 })
+  })
+
+  it("every other query parameter is typed: an enum, a number, a boolean, a format or a pattern, unless it is free text", () => {
+    expect(queryParameters.length).toBeGreaterThan(20)
+    const untyped = queryParameters.filter(({ parameter }) => {
+      const { schema } = parameter
+      const typed = !("type" in schema) || schema.type !== "string" || "enum" in schema || "format" in schema || "pattern" in schema
+      return !freeText.has(parameter.name) && !typed
+    })
+    expect(untyped.map(({ at }) => at)).toEqual([])
+    // A transformation documented as the string it decodes from ("a string to be decoded into a number").
+    expect(queryParameters.filter(({ parameter }) => /decoded into/.test(parameter.description ?? "")).map(({ at }) => at)).toEqual([])
+  })
+})
