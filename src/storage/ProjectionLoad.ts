@@ -9,7 +9,7 @@ import type { SuppressionReason } from "../domain/Records.js"
 import { contactKey, deliveryRef, keyRef, timelineMark } from "../domain/Projection.js"
 import type { Timeline, TimelineEntry } from "../domain/SoftBounceStreak.js"
 import { merge } from "../domain/SoftBounceStreak.js"
-import { column, DeliveryStateRow } from "./RowSchemas.js"
+import { column, deliveryState, DeliveryStateRow, deliveryStateColumns } from "./RowSchemas.js"
 import { decodeRows } from "./Rows.js"
 
 /**
@@ -116,18 +116,19 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
         ORDER BY org_id, provider, provider_message_id, recipient
         ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING
         RETURNING ${columns})
-      SELECT * FROM found UNION ALL SELECT * FROM made`.pipe(Effect.flatMap(decodeDeliveries))]
+      SELECT ${sql.unsafe(deliveryStateColumns)} FROM (SELECT * FROM found UNION ALL SELECT * FROM made) d`.pipe(Effect.flatMap(decodeDeliveries))]
     const refOf = (row: (typeof rows)[number]) =>
       row.providerMessageId === null ? `#${row.id}` : keyRef(row.orgId, row.provider, row.providerMessageId, row.recipient)
     const found = new Set(rows.map(refOf))
     // Created meanwhile by another writer (a registration): not inserted, not yet seen; read now.
     const late = keyed.filter((k) => !found.has(k.ref))
-    if (late.length > 0) rows.push(...yield* sql`SELECT ${columns} FROM ${keys(late)} JOIN deliveries d ON ${matches}`.pipe(Effect.flatMap(decodeDeliveries)))
+    if (late.length > 0) rows.push(...yield* sql`SELECT ${sql.unsafe(deliveryStateColumns)} FROM ${keys(late)} JOIN deliveries d ON ${matches}`.pipe(Effect.flatMap(decodeDeliveries)))
     const deliveries = new Map<string, DeliveryState>()
     for (const row of rows) {
       // A row reached by key and by id is one row: both name it.
-      deliveries.set(`#${row.id}`, row)
-      deliveries.set(refOf(row), row)
+      const delivery = deliveryState(row)
+      deliveries.set(`#${row.id}`, delivery)
+      deliveries.set(refOf(row), delivery)
     }
 
     const marked = events.filter((e) => timelineMark(e) !== null)
