@@ -102,3 +102,13 @@ export const Broadcast = Schema.Struct({
   createdAt: Schema.DateTimeUtc
 })
 export type Broadcast = typeof Broadcast.Type
+
+/** An organisation's account at a provider: which org its webhooks belong to and the secrets that verify them. */
+export const Connection = Schema.Struct({
+  id: Schema.String,
+  orgId: Schema.String,
+  vendor: Schema.String,
+  secrets: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
+  createdAt: Schema.DateTimeUtc
+})
+export type Connection = typeof Connection.Type

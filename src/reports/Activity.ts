@@ -1,12 +1,12 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
 import { Data, Effect, Schema } from "effect"
-import type { Channel, EventType } from "../domain/Event.js"
-import { EventDetails } from "../domain/Event.js"
+import { Channel, EventDetails, EventType } from "../domain/Event.js"
 import * as Cursor from "../storage/Cursor.js"
-import { toDate, toDateTime } from "../storage/Rows.js"
-import type { ReportDelivery, ReportRow } from "./DeliveryReports.js"
-import { toReportDelivery, toReportEvent } from "./DeliveryReports.js"
+import { column, Timestamp } from "../storage/RowSchemas.js"
+import { decodeRows, toDate } from "../storage/Rows.js"
+import type { ReportDelivery } from "./DeliveryReports.js"
+import { ReportRow, toReportDelivery, toReportEvent } from "./DeliveryReports.js"
 
 /** The feed's keyset: (occurred_at in microseconds since the epoch, event id) of the last item. */
 export const activityCursor = Cursor.make(Schema.Struct({ micros: Schema.String.pipe(Schema.pattern(/^-?\d{1,18}$/)), id: Schema.Int }))
@@ -38,33 +38,30 @@ export interface ProviderLogEntry extends Omit<ActivityItem, "broadcastId" | "ch
   readonly receivedAt: DateTime.Utc
 }
 
-interface FeedRow {
-  readonly id: number
-  readonly micros: string
-  readonly broadcast_id: string | null
-  readonly recipient: string
-  readonly channel: Channel
-  readonly provider_message_id: string | null
-  readonly type: EventType
-  readonly provider: string
-  readonly provider_event_name: string | null
-  readonly occurred_at: Date
-  readonly details: unknown
+const eventColumns = {
+  type: EventType,
+  provider: Schema.String,
+  providerEventName: column("provider_event_name", Schema.NullOr(Schema.String)),
+  at: column("occurred_at", Timestamp),
+  details: EventDetails
 }
-
-interface LogRow {
-  readonly delivery_id: number
-  readonly recipient: string
-  readonly type: EventType
-  readonly provider: string
-  readonly provider_event_name: string | null
-  readonly provider_event_id: string
-  readonly occurred_at: Date
-  readonly received_at: Date
-  readonly details: unknown
-}
-
-const decodeDetails = Schema.decodeUnknownSync(EventDetails)
+const decodeFeed = decodeRows(Schema.Struct({
+  ...eventColumns,
+  id: Schema.Number,
+  micros: Schema.String,
+  broadcastId: column("broadcast_id", Schema.NullOr(Schema.String)),
+  recipient: Schema.String,
+  channel: Channel,
+  providerMessageId: column("provider_message_id", Schema.NullOr(Schema.String))
+}))
+const decodeLog = decodeRows(Schema.Struct({
+  ...eventColumns,
+  deliveryId: column("delivery_id", Schema.Number),
+  recipient: Schema.String,
+  providerEventId: column("provider_event_id", Schema.String),
+  receivedAt: column("received_at", Timestamp)
+}))
+const decodeReportRows = decodeRows(ReportRow)
 
 /**
  * The org's delivery events across broadcasts, newest first, keyset on (occurred_at, id) over index
@@ -78,7 +75,7 @@ export class Activity extends Effect.Service<Activity>()("Sendtrail/Activity", {
     const feed = Effect.fn("Activity.feed")(function* (
       orgId: string, filter: ActivityFilter, before: { readonly micros: string; readonly id: number } | undefined, limit: number
     ) {
-      const rows = yield* sql<FeedRow>`
+      const rows = yield* sql`
         SELECT e.id, (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros, d.broadcast_id, d.recipient, d.channel,
           d.provider_message_id, e.type, e.provider, e.provider_event_name, e.occurred_at, e.details
         FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
@@ -89,49 +86,30 @@ export class Activity extends Effect.Service<Activity>()("Sendtrail/Activity", {
           ${filter.recipient === undefined ? sql`` : sql`AND d.recipient = ${filter.recipient}`}
           ${before === undefined ? sql`` : sql`AND (e.occurred_at, e.id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
         ORDER BY e.occurred_at DESC, e.id DESC
-        LIMIT ${limit + 1}`.pipe(Effect.orDie)
+        LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodeFeed), Effect.orDie)
       const items = rows.slice(0, limit)
       const last = items[items.length - 1]
       return {
-        items: items.map((row): ActivityItem => ({
-          broadcastId: row.broadcast_id,
-          recipient: row.recipient,
-          channel: row.channel,
-          providerMessageId: row.provider_message_id,
-          type: row.type,
-          provider: row.provider,
-          providerEventName: row.provider_event_name,
-          at: toDateTime(row.occurred_at),
-          details: decodeDetails(row.details)
-        })),
+        items: items.map(({ id: _, micros: __, ...item }): ActivityItem => item),
         nextCursor: rows.length > limit && last !== undefined ? activityCursor.encode({ micros: last.micros, id: last.id }) : null
       }
     })
 
     /** One send: its delivery row(s) and every provider event for them, oldest first. */
     const message = Effect.fn("Activity.message")(function* (orgId: string, messageId: string) {
-      const rows = yield* sql<ReportRow>`
+      const rows = yield* sql`
         SELECT id, broadcast_id, contact_id, recipient, channel, status, provider_message_id, error_reason,
           cost_value::text AS cost_value, cost_unit, sent_at, delivered_at, opened_at, clicked_at
-        FROM deliveries WHERE org_id = ${orgId} AND provider_message_id = ${messageId} ORDER BY id`.pipe(Effect.orDie)
+        FROM deliveries WHERE org_id = ${orgId} AND provider_message_id = ${messageId} ORDER BY id`.pipe(Effect.flatMap(decodeReportRows), Effect.orDie)
       if (rows.length === 0) return yield* new MessageNotFound({ message: `no message '${messageId}'` })
-      const log = yield* sql<LogRow>`
+      const log = yield* sql`
         SELECT e.delivery_id, d.recipient, e.type, e.provider, e.provider_event_name, e.provider_event_id, e.occurred_at, e.received_at, e.details
         FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
         WHERE e.delivery_id IN ${sql.in(rows.map((row) => row.id))}
-        ORDER BY e.occurred_at, e.id`.pipe(Effect.orDie)
+        ORDER BY e.occurred_at, e.id`.pipe(Effect.flatMap(decodeLog), Effect.orDie)
       const deliveries: Array<ReportDelivery> = rows.map((row) =>
-        toReportDelivery(row, log.filter((event) => event.delivery_id === row.id).map(toReportEvent)))
-      const events = log.map((row): ProviderLogEntry => ({
-        recipient: row.recipient,
-        type: row.type,
-        provider: row.provider,
-        providerEventName: row.provider_event_name,
-        providerEventId: row.provider_event_id,
-        at: toDateTime(row.occurred_at),
-        receivedAt: toDateTime(row.received_at),
-        details: decodeDetails(row.details)
-      }))
+        toReportDelivery(row, log.filter((event) => event.deliveryId === row.id).map(toReportEvent)))
+      const events = log.map(({ deliveryId: _, ...entry }): ProviderLogEntry => entry)
       return { messageId, deliveries, events }
     })
 

@@ -1,10 +1,11 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Chunk, Data, Effect, Option, Schema, Stream } from "effect"
-import type { Cost, DeliveryStatus } from "../domain/Delivery.js"
-import type { Channel, EventType } from "../domain/Event.js"
-import { EventDetails } from "../domain/Event.js"
+import type { Cost } from "../domain/Delivery.js"
+import { DeliveryStatus } from "../domain/Delivery.js"
+import { Channel, EventDetails, EventType } from "../domain/Event.js"
 import * as Cursor from "../storage/Cursor.js"
-import { toDateTime } from "../storage/Rows.js"
+import { column, Timestamp } from "../storage/RowSchemas.js"
+import { decodeRows } from "../storage/Rows.js"
 import type { DateTime } from "effect"
 import { csvRecord } from "./Csv.js"
 
@@ -36,52 +37,61 @@ export interface ReportDelivery {
   readonly cost?: Cost
 }
 
-export interface ReportRow {
-  readonly id: number
-  readonly broadcast_id: string | null
-  readonly contact_id: string | null
-  readonly recipient: string
-  readonly channel: Channel
-  readonly status: DeliveryStatus
-  readonly provider_message_id: string | null
-  readonly error_reason: string | null
-  readonly cost_value: string | null
-  readonly cost_unit: string | null
-  readonly sent_at: Date | null
-  readonly delivered_at: Date | null
-  readonly opened_at: Date | null
-  readonly clicked_at: Date | null
-}
+const NullableString = Schema.NullOr(Schema.String)
+const NullableDate = Schema.NullOr(Schema.DateFromSelf)
 
-interface ReportEventRow {
-  readonly delivery_id: number
-  readonly type: EventType
-  readonly occurred_at: Date
-  readonly details: unknown
-}
+/** A delivery as the reports read it; its cost as stored text, which the CSV shows as it is. */
+export const ReportRow = Schema.Struct({
+  id: Schema.Number,
+  broadcastId: column("broadcast_id", NullableString),
+  contactId: column("contact_id", NullableString),
+  recipient: Schema.String,
+  channel: Channel,
+  status: DeliveryStatus,
+  providerMessageId: column("provider_message_id", NullableString),
+  errorReason: column("error_reason", NullableString),
+  costValue: column("cost_value", NullableString),
+  costUnit: column("cost_unit", NullableString),
+  sentAt: column("sent_at", NullableDate),
+  deliveredAt: column("delivered_at", NullableDate),
+  openedAt: column("opened_at", NullableDate),
+  clickedAt: column("clicked_at", NullableDate),
+  /** Only the CSV asks for it. */
+  eventCount: Schema.optional(Schema.Number).pipe(Schema.fromKey("event_count"))
+})
+export type ReportRow = typeof ReportRow.Type
+
+const ReportEventRow = Schema.Struct({
+  deliveryId: column("delivery_id", Schema.Number),
+  type: EventType,
+  at: column("occurred_at", Timestamp),
+  details: EventDetails
+})
+type ReportEventRow = typeof ReportEventRow.Type
+
+const decodeReportRows = decodeRows(ReportRow)
+const decodeEvents = decodeRows(ReportEventRow)
 
 export const csvColumns = [
   "broadcastId", "recipient", "contactId", "channel", "status", "providerMessageId", "errorReason", "costValue", "costUnit",
   "firstSentAt", "deliveredAt", "openedAt", "clickedAt", "eventCount"
 ] as const
 
-const decodeDetails = Schema.decodeUnknownSync(EventDetails)
 const iso = (date: Date | null): string | null => date === null ? null : date.toISOString()
 
 export const toReportDelivery = (row: ReportRow, events: ReadonlyArray<ReportEvent>): ReportDelivery => ({
-  broadcastId: row.broadcast_id,
+  broadcastId: row.broadcastId,
   recipient: row.recipient,
-  contactId: row.contact_id,
+  contactId: row.contactId,
   channel: row.channel,
   status: row.status,
-  providerMessageId: row.provider_message_id,
+  providerMessageId: row.providerMessageId,
   events,
-  ...(row.error_reason === null ? {} : { errorReason: row.error_reason }),
-  ...(row.cost_value === null || row.cost_unit === null ? {} : { cost: { value: Number(row.cost_value), unit: row.cost_unit } })
+  ...(row.errorReason === null ? {} : { errorReason: row.errorReason }),
+  ...(row.costValue === null || row.costUnit === null ? {} : { cost: { value: Number(row.costValue), unit: row.costUnit } })
 })
 
-export const toReportEvent = (row: Pick<ReportEventRow, "type" | "occurred_at" | "details">): ReportEvent =>
-  ({ type: row.type, at: toDateTime(row.occurred_at), ...decodeDetails(row.details) })
+export const toReportEvent = ({ type, at, details }: Omit<ReportEventRow, "deliveryId">): ReportEvent => ({ type, at, ...details })
 
 /**
  * A broadcast's delivery rows, keyset-paged on deliveries.id (index deliveries_broadcast_page): a row inserted
@@ -98,7 +108,7 @@ export class DeliveryReports extends Effect.Service<DeliveryReports>()("Sendtrai
     })
 
     const rowsAfter = (orgId: string, broadcastId: string, filter: ReportFilter, afterId: number, limit: number, withCount: boolean) =>
-      sql<ReportRow & { readonly event_count: number }>`
+      sql`
         SELECT d.id, d.broadcast_id, d.contact_id, d.recipient, d.channel, d.status, d.provider_message_id, d.error_reason,
           d.cost_value::text AS cost_value, d.cost_unit, d.sent_at, d.delivered_at, d.opened_at, d.clicked_at
           ${withCount ? sql`, (SELECT count(*)::int FROM delivery_events e WHERE e.delivery_id = d.id) AS event_count` : sql``}
@@ -107,7 +117,7 @@ export class DeliveryReports extends Effect.Service<DeliveryReports>()("Sendtrai
           ${filter.statuses.length === 0 ? sql`` : sql`AND d.status IN ${sql.in(filter.statuses)}`}
           ${filter.channel === undefined ? sql`` : sql`AND d.channel = ${filter.channel}`}
         ORDER BY d.id
-        LIMIT ${limit}`.pipe(Effect.orDie)
+        LIMIT ${limit}`.pipe(Effect.flatMap(decodeReportRows), Effect.orDie)
 
     /** A page of rows and, in one query for all of them, their events in time order. */
     const page = Effect.fn("DeliveryReports.page")(function* (
@@ -117,15 +127,15 @@ export class DeliveryReports extends Effect.Service<DeliveryReports>()("Sendtrai
       const rows = yield* rowsAfter(orgId, broadcastId, filter, afterId, pageSize + 1, false)
       const items = rows.slice(0, pageSize)
       const ids = items.map((row) => row.id)
-      const events = ids.length === 0 ? [] : yield* sql<ReportEventRow>`
+      const events = ids.length === 0 ? [] : yield* sql`
         SELECT delivery_id, type, occurred_at, details FROM delivery_events
         WHERE delivery_id IN ${sql.in(ids)}
-        ORDER BY delivery_id, occurred_at, id`.pipe(Effect.orDie)
+        ORDER BY delivery_id, occurred_at, id`.pipe(Effect.flatMap(decodeEvents), Effect.orDie)
       const byDelivery = new Map<number, Array<ReportEvent>>()
       for (const event of events) {
-        const list = byDelivery.get(event.delivery_id) ?? []
+        const list = byDelivery.get(event.deliveryId) ?? []
         list.push(toReportEvent(event))
-        byDelivery.set(event.delivery_id, list)
+        byDelivery.set(event.deliveryId, list)
       }
       const last = items[items.length - 1]
       return {
@@ -142,8 +152,8 @@ export class DeliveryReports extends Effect.Service<DeliveryReports>()("Sendtrai
         Effect.map(rowsAfter(orgId, broadcastId, filter, afterId, batch, true), (rows) => {
           const last = rows[rows.length - 1]
           const text = rows.map((row) => csvRecord([
-            row.broadcast_id, row.recipient, row.contact_id, row.channel, row.status, row.provider_message_id, row.error_reason,
-            row.cost_value, row.cost_unit, iso(row.sent_at), iso(row.delivered_at), iso(row.opened_at), iso(row.clicked_at), row.event_count
+            row.broadcastId, row.recipient, row.contactId, row.channel, row.status, row.providerMessageId, row.errorReason,
+            row.costValue, row.costUnit, iso(row.sentAt), iso(row.deliveredAt), iso(row.openedAt), iso(row.clickedAt), row.eventCount ?? null
           ])).join("")
           const next = rows.length === batch && last !== undefined ? Option.some(last.id) : Option.none()
           return [rows.length === 0 ? Chunk.empty<string>() : Chunk.of(text), next] as const

@@ -1,8 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
-import { Effect, Schema } from "effect"
-import type { Activity, AuditEntry } from "../domain/Records.js"
-import { toDate, toDateTime } from "./Rows.js"
+import { Effect } from "effect"
+import { ActivityRow, AuditRow } from "./RowSchemas.js"
+import { decodeRows, toDate } from "./Rows.js"
 
 export interface NewActivity {
   readonly orgId: string
@@ -26,51 +26,8 @@ export interface NewAuditEntry {
   readonly sourceKey: string | null
 }
 
-interface ActivityRow {
-  readonly id: number
-  readonly org_id: string
-  readonly contact_id: string | null
-  readonly delivery_id: number | null
-  readonly kind: string
-  readonly title: string
-  readonly reason: string | null
-  readonly occurred_at: Date
-}
-
-interface AuditRow {
-  readonly id: number
-  readonly org_id: string
-  readonly actor: string
-  readonly action: string
-  readonly subject: string
-  readonly details: unknown
-  readonly source_key: string | null
-  readonly created_at: Date
-}
-
-const fromActivityRow = (row: ActivityRow): Activity => ({
-  id: row.id,
-  orgId: row.org_id,
-  contactId: row.contact_id,
-  deliveryId: row.delivery_id,
-  kind: row.kind,
-  title: row.title,
-  reason: row.reason,
-  occurredAt: toDateTime(row.occurred_at)
-})
-
-const decodeDetails = Schema.decodeUnknownSync(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-
-const fromAuditRow = (row: AuditRow): AuditEntry => ({
-  id: row.id,
-  orgId: row.org_id,
-  actor: row.actor,
-  action: row.action,
-  subject: row.subject,
-  details: decodeDetails(row.details),
-  sourceKey: row.source_key,
-  createdAt: toDateTime(row.created_at)
-})
+const decodeActivities = decodeRows(ActivityRow)
+const decodeAudit = decodeRows(AuditRow)
 
 /** The CRM timeline of each contact and the org's audit log, both append-only. */
 export class ActivityRepository extends Effect.Service<ActivityRepository>()("Sendtrail/ActivityRepository", {
@@ -89,9 +46,8 @@ export class ActivityRepository extends Effect.Service<ActivityRepository>()("Se
     }, Effect.orDie)
 
     const forContact = Effect.fn("ActivityRepository.forContact")(function* (contactId: string, limit: number) {
-      const rows = yield* sql<ActivityRow>`
-        SELECT * FROM activities WHERE contact_id = ${contactId} ORDER BY occurred_at DESC, id DESC LIMIT ${limit}`
-      return rows.map(fromActivityRow)
+      return yield* decodeActivities(yield* sql`
+        SELECT * FROM activities WHERE contact_id = ${contactId} ORDER BY occurred_at DESC, id DESC LIMIT ${limit}`)
     }, Effect.orDie)
 
     const audit = Effect.fn("ActivityRepository.audit")(function* (input: NewAuditEntry) {
@@ -103,9 +59,8 @@ export class ActivityRepository extends Effect.Service<ActivityRepository>()("Se
     }, Effect.orDie)
 
     const auditLog = Effect.fn("ActivityRepository.auditLog")(function* (orgId: string, limit: number) {
-      const rows = yield* sql<AuditRow>`
-        SELECT * FROM audit_log WHERE org_id = ${orgId} ORDER BY created_at DESC, id DESC LIMIT ${limit}`
-      return rows.map(fromAuditRow)
+      return yield* decodeAudit(yield* sql`
+        SELECT * FROM audit_log WHERE org_id = ${orgId} ORDER BY created_at DESC, id DESC LIMIT ${limit}`)
     }, Effect.orDie)
 
     return { record, forContact, audit, auditLog } as const

@@ -1,15 +1,11 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
-import { Effect, Option } from "effect"
-import type { Category, Channel } from "../domain/Event.js"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import { Effect, Option, Schema } from "effect"
+import { Channel } from "../domain/Event.js"
 import type { Broadcast } from "../domain/Records.js"
-import { first, toDate, toDateTime } from "./Rows.js"
-
-export interface Recipient {
-  readonly channel: Channel
-  readonly address: string
-  readonly contactId: string | null
-}
+import { BroadcastRow, column } from "./RowSchemas.js"
+import { decodeFirst, decodeRows, toDate } from "./Rows.js"
 
 /** A broadcast with where it was retried from and the size of its list. */
 export interface BroadcastSummary {
@@ -21,23 +17,15 @@ export interface BroadcastSummary {
   readonly removed: number
 }
 
-interface BroadcastRow {
-  readonly id: string
-  readonly org_id: string
-  readonly name: string
-  readonly category: Category
-  readonly channels: ReadonlyArray<Channel>
-  readonly created_at: Date
-}
-
-const fromRow = (row: BroadcastRow): Broadcast => ({
-  id: row.id,
-  orgId: row.org_id,
-  name: row.name,
-  category: row.category,
-  channels: row.channels,
-  createdAt: toDateTime(row.created_at)
-})
+const Recipient = Schema.Struct({ channel: Channel, address: Schema.String, contactId: column("contact_id", Schema.NullOr(Schema.String)) })
+export type Recipient = typeof Recipient.Type
+const decodeRecipients = decodeRows(Recipient)
+const decodeSummary = decodeFirst(Schema.Struct({
+  ...BroadcastRow.fields,
+  retryOf: column("retry_of", Schema.NullOr(Schema.String)),
+  listed: Schema.Number,
+  removed: Schema.Number
+}))
 
 /** Broadcasts and their recipient lists; a removed recipient stays listed with why and when. */
 export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("Sendtrail/BroadcastRepository", {
@@ -52,9 +40,11 @@ export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("
         ON CONFLICT (id) DO NOTHING`
     }, Effect.orDie)
 
-    const findById = Effect.fn("BroadcastRepository.findById")(function* (id: string) {
-      return Option.map(first(yield* sql<BroadcastRow>`SELECT * FROM broadcasts WHERE id = ${id}`), fromRow)
-    }, Effect.orDie)
+    const findById = Effect.fn("BroadcastRepository.findById")(SqlSchema.findOne({
+      Request: Schema.String,
+      Result: BroadcastRow,
+      execute: (id) => sql`SELECT * FROM broadcasts WHERE id = ${id}`
+    }), Effect.orDie)
 
     const addRecipients = Effect.fn("BroadcastRepository.addRecipients")(function* (broadcastId: string, recipients: ReadonlyArray<Recipient>) {
       if (recipients.length === 0) return
@@ -70,10 +60,9 @@ export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("
 
     /** Recipients still on the list. */
     const recipients = Effect.fn("BroadcastRepository.recipients")(function* (broadcastId: string) {
-      const rows = yield* sql<{ channel: Channel; address: string; contact_id: string | null }>`
+      return yield* decodeRecipients(yield* sql`
         SELECT channel, address, contact_id FROM broadcast_recipients
-        WHERE broadcast_id = ${broadcastId} AND removed_at IS NULL ORDER BY channel, address`
-      return rows.map((r): Recipient => ({ channel: r.channel, address: r.address, contactId: r.contact_id }))
+        WHERE broadcast_id = ${broadcastId} AND removed_at IS NULL ORDER BY channel, address`)
     }, Effect.orDie)
 
     /** True for the call that removed it; the first removal's reason and time stay. */
@@ -98,14 +87,12 @@ export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("
     }, Effect.orDie)
 
     const summary = Effect.fn("BroadcastRepository.summary")(function* (id: string) {
-      const rows = yield* sql<BroadcastRow & { retry_of: string | null; listed: number; removed: number }>`
+      const row = yield* decodeSummary(yield* sql`
         SELECT b.*,
           (SELECT count(*) FROM broadcast_recipients r WHERE r.broadcast_id = b.id AND r.removed_at IS NULL) AS listed,
           (SELECT count(*) FROM broadcast_recipients r WHERE r.broadcast_id = b.id AND r.removed_at IS NOT NULL) AS removed
-        FROM broadcasts b WHERE b.id = ${id}`
-      return Option.map(first(rows), (row): BroadcastSummary => ({
-        broadcast: fromRow(row), retryOf: row.retry_of, recipients: Number(row.listed), removed: Number(row.removed)
-      }))
+        FROM broadcasts b WHERE b.id = ${id}`)
+      return Option.map(row, ({ retryOf, listed, removed, ...broadcast }): BroadcastSummary => ({ broadcast, retryOf, recipients: listed, removed }))
     }, Effect.orDie)
 
     return { create, findById, addRecipients, recipients, removeRecipient, createRetry, summary } as const

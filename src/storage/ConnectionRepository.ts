@@ -1,33 +1,14 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { PgClient } from "@effect/sql-pg"
-import type { DateTime } from "effect"
 import { Duration, Effect, Option, Schedule, Stream } from "effect"
-import { first, toDate, toDateTime } from "./Rows.js"
+import type { Connection } from "../domain/Records.js"
+import { ConnectionRow } from "./RowSchemas.js"
+import { decodeFirst, decodeRows, toDate } from "./Rows.js"
 
-/** An organisation's account at a provider: which org its webhooks belong to and the secrets that verify them. */
-export interface Connection {
-  readonly id: string
-  readonly orgId: string
-  readonly vendor: string
-  readonly secrets: Readonly<Record<string, unknown>>
-  readonly createdAt: DateTime.Utc
-}
+const decodeConnections = decodeRows(ConnectionRow)
+const decodeConnection = decodeFirst(ConnectionRow)
 
-interface ConnectionRow {
-  readonly id: string
-  readonly org_id: string
-  readonly vendor: string
-  readonly secrets: Record<string, unknown>
-  readonly created_at: Date
-}
-
-const fromRow = (row: ConnectionRow): Connection => ({
-  id: row.id,
-  orgId: row.org_id,
-  vendor: row.vendor,
-  secrets: row.secrets,
-  createdAt: toDateTime(row.created_at)
-})
+export type { Connection }
 
 export const newConnectionId = () => `conn_${crypto.randomUUID().replaceAll("-", "")}`
 
@@ -43,7 +24,7 @@ export class ConnectionRepository extends Effect.Service<ConnectionRepository>()
     }, Effect.orDie)
 
     const lookup = (id: string) =>
-      Effect.orDie(Effect.map(sql<ConnectionRow>`SELECT * FROM provider_connections WHERE id = ${id}`, (rows) => Option.map(first(rows), fromRow)))
+      Effect.orDie(Effect.flatMap(sql`SELECT * FROM provider_connections WHERE id = ${id}`, decodeConnection))
 
     // Connection webhooks look their connection up on every request: found ones are kept while this
     // instance hears every change (migration 0005 announces them). A miss is never kept: a new
@@ -97,10 +78,9 @@ export class ConnectionRepository extends Effect.Service<ConnectionRepository>()
 
     /** Oldest first; every org's when none is given. */
     const list = Effect.fn("ConnectionRepository.list")(function* (orgId: string | undefined) {
-      const rows = yield* sql<ConnectionRow>`
+      return yield* decodeConnections(yield* sql`
         SELECT * FROM provider_connections ${orgId === undefined ? sql`` : sql`WHERE org_id = ${orgId}`}
-        ORDER BY created_at, id`
-      return rows.map(fromRow)
+        ORDER BY created_at, id`)
     }, Effect.orDie)
 
     return { create, findById, list } as const

@@ -2,12 +2,11 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type { Fragment } from "@effect/sql/Statement"
 import { Effect, Option, Schema } from "effect"
 import type { ContactAddresses } from "../domain/AddressEffects.js"
-import type { Channel } from "../domain/Event.js"
-import { channels, normalizeAddress } from "../domain/Event.js"
+import { Channel, channels, normalizeAddress } from "../domain/Event.js"
 import type { Address } from "../domain/Projection.js"
 import { contactKey } from "../domain/Projection.js"
-import type { Contact, PushToken } from "../domain/Records.js"
-import { first, toDateTime } from "./Rows.js"
+import { ContactRow, column } from "./RowSchemas.js"
+import { decodeFirst, decodeRows } from "./Rows.js"
 
 export interface EnsureContact {
   readonly orgId: string
@@ -37,33 +36,16 @@ export type { ContactAddresses }
 /** The contacts column holding each channel's address; push addresses live in push_tokens. */
 export const addressColumn = { email: "email", sms: "phone", whatsapp: "whatsapp" } as const
 
-interface ContactRow {
-  readonly id: string
-  readonly org_id: string
-  readonly email: string | null
-  readonly phone: string | null
-  readonly whatsapp: string | null
-  readonly bounced_channels: ReadonlyArray<Channel>
-  readonly opted_out: ReadonlyArray<string>
-  readonly push_tokens: ReadonlyArray<PushToken>
-  readonly created_at: Date
-  readonly updated_at: Date
-}
-
-const fromRow = (row: ContactRow): Contact => ({
-  id: row.id,
-  orgId: row.org_id,
-  email: row.email,
-  phone: row.phone,
-  whatsapp: row.whatsapp,
-  bouncedChannels: row.bounced_channels,
-  optedOut: row.opted_out,
-  pushTokens: row.push_tokens,
-  createdAt: toDateTime(row.created_at),
-  updatedAt: toDateTime(row.updated_at)
-})
-
-const decodeAttributes = Schema.decodeUnknownSync(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
+const decodeContact = decodeFirst(ContactRow)
+const decodeTokenOwner = decodeFirst(Schema.Struct({ contactId: column("contact_id", Schema.NullOr(Schema.String)) }))
+const Addresses = Schema.Struct({ id: Schema.String, email: Schema.NullOr(Schema.String), phone: Schema.NullOr(Schema.String), whatsapp: Schema.NullOr(Schema.String) })
+const decodeAddresses = decodeRows(Addresses)
+const decodeOrgAddresses = decodeRows(Schema.Struct({ ...Addresses.fields, orgId: column("org_id", Schema.String) }))
+const decodeFoundAddresses = decodeRows(Schema.Struct({ ...Addresses.fields, orgId: column("org_id", Schema.String), channel: Channel, address: Schema.String }))
+const decodeIds = decodeRows(Schema.Struct({ id: Schema.String }))
+const decodeAttributes = decodeFirst(Schema.Struct({ attributes: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }))
+/** Kept in their columns' names: they go straight back into the statement that links them. */
+const decodeOrphans = decodeRows(Schema.Struct({ org_id: Schema.String, token: Schema.String, id: Schema.String }))
 
 /**
  * Contacts found or created by address. Addresses are stored normalized (emails lower-case), so the
@@ -73,12 +55,12 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const select = (where: Fragment) =>
-      sql<ContactRow>`
+      sql`
         SELECT c.*, COALESCE((
           SELECT jsonb_agg(jsonb_build_object('token', t.token, 'provider', t.provider, 'active', t.active)
             ORDER BY t.created_at, t.token)
           FROM push_tokens t WHERE t.contact_id = c.id), '[]'::jsonb) AS push_tokens
-        FROM contacts c WHERE ${where}`.pipe(Effect.map((rows) => Option.map(first(rows), fromRow)))
+        FROM contacts c WHERE ${where}`.pipe(Effect.flatMap(decodeContact))
 
     const byAddress = (orgId: string, channel: Channel, address: string) => {
       const normalized = normalizeAddress(channel, address)
@@ -92,9 +74,9 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       sql.withTransaction(Effect.gen(function* () {
         yield* sql`INSERT INTO push_tokens (org_id, token, provider) VALUES (${orgId}, ${token}, 'unknown')
           ON CONFLICT (org_id, token) DO NOTHING`
-        const rows = yield* sql<{ contact_id: string | null }>`
-          SELECT contact_id FROM push_tokens WHERE org_id = ${orgId} AND token = ${token} FOR UPDATE`
-        if (rows[0]?.contact_id != null) return
+        const owner = yield* sql`
+          SELECT contact_id FROM push_tokens WHERE org_id = ${orgId} AND token = ${token} FOR UPDATE`.pipe(Effect.flatMap(decodeTokenOwner))
+        if (Option.isSome(owner) && owner.value.contactId !== null) return
         yield* sql`INSERT INTO contacts (id, org_id) VALUES (${contactId}, ${orgId})`
         yield* sql`UPDATE push_tokens SET contact_id = ${contactId} WHERE org_id = ${orgId} AND token = ${token}`
       }))
@@ -156,10 +138,10 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       const phone = lookup.phone.map((address) => normalizeAddress("sms", address))
       const whatsapp = lookup.whatsapp.map((address) => normalizeAddress("whatsapp", address))
       if (email.length + phone.length + whatsapp.length === 0) return []
-      return yield* sql<ContactAddresses>`
+      return yield* decodeAddresses(yield* sql`
         SELECT id, email, phone, whatsapp FROM contacts
         WHERE org_id = ${orgId}
-          AND (email = ANY(${email}::text[]) OR phone = ANY(${phone}::text[]) OR whatsapp = ANY(${whatsapp}::text[]))`
+          AND (email = ANY(${email}::text[]) OR phone = ANY(${phone}::text[]) OR whatsapp = ANY(${whatsapp}::text[]))`)
     }, Effect.orDie)
 
     /**
@@ -172,7 +154,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       const column = (pick: (c: NewContact) => string | null, channel: Channel) =>
         contacts.map((c) => { const address = pick(c); return address === null ? null : normalizeAddress(channel, address) })
       // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
-      const rows = yield* sql<{ readonly id: string }>`
+      const rows = yield* sql`
         INSERT INTO contacts (id, org_id, email, phone, whatsapp, attributes)
         SELECT u.id, ${orgId}, u.email, u.phone, u.whatsapp, u.attributes::jsonb
         FROM unnest(${ids}::text[], ${column((c) => c.email, "email")}::text[], ${column((c) => c.phone, "sms")}::text[],
@@ -180,15 +162,15 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
           WITH ORDINALITY AS u(id, email, phone, whatsapp, attributes, n)
         ORDER BY u.n
         ON CONFLICT DO NOTHING
-        RETURNING id`
+        RETURNING id`.pipe(Effect.flatMap(decodeIds))
       const created = new Set(rows.map((row) => row.id))
       return ids.map((id): string | null => created.has(id) ? id : null)
     }, Effect.orDie)
 
     /** The free-form attributes kept beside a contact's addresses (an import's name and extra columns). */
     const attributesOf = Effect.fn("ContactRepository.attributesOf")(function* (id: string) {
-      const rows = yield* sql<{ readonly attributes: unknown }>`SELECT attributes FROM contacts WHERE id = ${id}`
-      return Option.map(first(rows), (row) => decodeAttributes(row.attributes))
+      const row = yield* decodeAttributes(yield* sql`SELECT attributes FROM contacts WHERE id = ${id}`)
+      return Option.map(row, (r) => r.attributes)
     }, Effect.orDie)
 
     /** The contacts of many (org, channel, address) at once, each as `ensure` finds or creates it: a few statements in all. */
@@ -197,12 +179,12 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       const keyOf = (a: Pick<Address, "orgId" | "channel" | "address">) => contactKey({ orgId: a.orgId, channel: a.channel, recipient: a.address })
       const hints = [...new Set(wanted.flatMap((a) => a.contactHint ?? []))]
       if (hints.length > 0) {
-        const rows = yield* sql<ContactAddresses & { org_id: string }>`
-          SELECT id, org_id, email, phone, whatsapp FROM contacts WHERE id = ANY(${hints}::text[])`
+        const rows = yield* decodeOrgAddresses(yield* sql`
+          SELECT id, org_id, email, phone, whatsapp FROM contacts WHERE id = ANY(${hints}::text[])`)
         const byId = new Map(rows.map((r) => [r.id, r]))
         for (const a of wanted) {
           const hinted = a.contactHint === null ? undefined : byId.get(a.contactHint)
-          if (hinted !== undefined && hinted.org_id === a.orgId && !found.has(keyOf(a))) found.set(keyOf(a), hinted)
+          if (hinted !== undefined && hinted.orgId === a.orgId && !found.has(keyOf(a))) found.set(keyOf(a), hinted)
         }
       }
       const byAddress = (missing: ReadonlyArray<Address>) =>
@@ -212,11 +194,11 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
           const on = (channel: Channel) => channel === "push"
             ? sql`JOIN push_tokens t ON t.org_id = k.org_id AND t.token = k.address JOIN contacts c ON c.id = t.contact_id WHERE k.channel = 'push'`
             : sql`JOIN contacts c ON c.org_id = k.org_id AND c.${sql(addressColumn[channel])} = k.address WHERE k.channel = ${channel}`
-          const rows = yield* sql<ContactAddresses & { org_id: string; channel: Channel; address: string }>`
+          const rows = yield* decodeFoundAddresses(yield* sql`
             WITH k AS (SELECT DISTINCT * FROM json_to_recordset(${keys}::json) AS k(org_id text, channel text, address text))
             ${sql.join(" UNION ALL ", false)(channels.map((channel) =>
-              sql`SELECT k.org_id, k.channel, k.address, c.id, c.email, c.phone, c.whatsapp FROM k ${on(channel)}`))}`
-          for (const row of rows) found.set(keyOf({ orgId: row.org_id, channel: row.channel, address: row.address }), row)
+              sql`SELECT k.org_id, k.channel, k.address, c.id, c.email, c.phone, c.whatsapp FROM k ${on(channel)}`))}`)
+          for (const row of rows) found.set(keyOf(row), row)
         })
       const unfound = () => [...new Map(wanted.filter((a) => !found.has(keyOf(a))).map((a) => [keyOf(a), a])).values()]
       yield* byAddress(unfound())
@@ -240,10 +222,10 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
         yield* sql`INSERT INTO push_tokens (org_id, token, provider)
           SELECT org_id, token, 'unknown' FROM json_to_recordset(${tokens}::json) AS k(org_id text, token text) ORDER BY 1, 2
           ON CONFLICT (org_id, token) DO NOTHING`
-        const orphans = yield* sql<{ org_id: string; token: string; id: string }>`
+        const orphans = yield* decodeOrphans(yield* sql`
           SELECT t.org_id, t.token, k.id FROM push_tokens t
           JOIN json_to_recordset(${tokens}::json) AS k(org_id text, token text, id text) ON t.org_id = k.org_id AND t.token = k.token
-          WHERE t.contact_id IS NULL ORDER BY 1, 2 FOR UPDATE OF t`
+          WHERE t.contact_id IS NULL ORDER BY 1, 2 FOR UPDATE OF t`)
         if (orphans.length > 0) {
           const made = JSON.stringify(orphans)
           yield* sql`INSERT INTO contacts (id, org_id) SELECT id, org_id FROM json_to_recordset(${made}::json) AS k(id text, org_id text)`

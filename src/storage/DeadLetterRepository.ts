@@ -1,10 +1,11 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
-import { Effect, Option } from "effect"
-import type { DeadLetter, DeadLetterStage } from "../domain/Ingest.js"
-import { rawBodyFields } from "../domain/Ingest.js"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import { Effect, Schema } from "effect"
+import type { DeadLetterStage } from "../domain/Ingest.js"
 import { storable } from "../domain/JsonText.js"
-import { first, toDate, toDateTime, toDateTimeOrNull } from "./Rows.js"
+import { DeadLetterRow } from "./RowSchemas.js"
+import { decodeRows, toDate } from "./Rows.js"
 
 export interface NewDeadLetter {
   readonly orgId: string
@@ -19,35 +20,8 @@ export interface NewDeadLetter {
   readonly at: DateTime.Utc
 }
 
-interface DeadLetterRow {
-  readonly id: number
-  readonly org_id: string
-  readonly provider: string
-  readonly inbox_id: number | null
-  readonly stage: DeadLetterStage
-  readonly error: string
-  readonly raw_body: Uint8Array | null
-  readonly headers: Record<string, string> | null
-  readonly url: string | null
-  readonly event: unknown
-  readonly created_at: Date
-  readonly replayed_at: Date | null
-}
-
-const fromRow = (row: DeadLetterRow): DeadLetter => ({
-  id: row.id,
-  orgId: row.org_id,
-  provider: row.provider,
-  inboxId: row.inbox_id,
-  stage: row.stage,
-  error: row.error,
-  ...rawBodyFields(row.raw_body),
-  headers: row.headers,
-  url: row.url,
-  event: row.event ?? null,
-  createdAt: toDateTime(row.created_at),
-  replayedAt: toDateTimeOrNull(row.replayed_at)
-})
+const decodeDeadLetters = decodeRows(DeadLetterRow)
+const decodeId = decodeRows(Schema.Struct({ id: Schema.Number }))
 
 /** What could not be applied: bodies that verified but did not decode, and events that kept failing. */
 export class DeadLetterRepository extends Effect.Service<DeadLetterRepository>()("Sendtrail/DeadLetterRepository", {
@@ -55,27 +29,28 @@ export class DeadLetterRepository extends Effect.Service<DeadLetterRepository>()
     const sql = yield* SqlClient.SqlClient
 
     const add = Effect.fn("DeadLetterRepository.add")(function* (input: NewDeadLetter) {
-      const rows = yield* sql<{ id: number }>`
+      const rows = yield* sql`
         INSERT INTO dead_letters (org_id, provider, inbox_id, stage, error, raw_body, headers, url, event, created_at)
         VALUES (${input.orgId}, ${input.provider}, ${input.inboxId}, ${input.stage}, ${storable(input.error)}, ${input.rawBody === null ? null : Buffer.from(input.rawBody)},
           ${input.headers === null ? null : storable(JSON.stringify(input.headers))}::jsonb, ${input.url === null ? null : storable(input.url)},
           ${input.event === null || input.event === undefined ? null : JSON.stringify(input.event)}::jsonb, ${toDate(input.at)})
-        RETURNING id`
+        RETURNING id`.pipe(Effect.flatMap(decodeId))
       return rows[0]!.id
     }, Effect.orDie)
 
     /** Newest first; replayed letters only when asked for. */
     const list = Effect.fn("DeadLetterRepository.list")(function* (options: { readonly limit: number; readonly includeReplayed: boolean }) {
-      const rows = yield* sql<DeadLetterRow>`
+      return yield* decodeDeadLetters(yield* sql`
         SELECT * FROM dead_letters
         ${options.includeReplayed ? sql`` : sql`WHERE replayed_at IS NULL`}
-        ORDER BY id DESC LIMIT ${options.limit}`
-      return rows.map(fromRow)
+        ORDER BY id DESC LIMIT ${options.limit}`)
     }, Effect.orDie)
 
-    const findById = Effect.fn("DeadLetterRepository.findById")(function* (id: number) {
-      return Option.map(first(yield* sql<DeadLetterRow>`SELECT * FROM dead_letters WHERE id = ${id}`), fromRow)
-    }, Effect.orDie)
+    const findById = Effect.fn("DeadLetterRepository.findById")(SqlSchema.findOne({
+      Request: Schema.Number,
+      Result: DeadLetterRow,
+      execute: (id) => sql`SELECT * FROM dead_letters WHERE id = ${id}`
+    }), Effect.orDie)
 
     /** True for the call that marked it; a letter is replayed once. */
     const markReplayed = Effect.fn("DeadLetterRepository.markReplayed")(function* (id: number, at: DateTime.Utc) {

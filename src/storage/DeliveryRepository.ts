@@ -1,10 +1,10 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { DateTime, Effect, Option, Schema } from "effect"
-import type { Cost, Delivery, DeliveryEvent, DeliveryStatus, Milestones } from "../domain/Delivery.js"
+import { DateTime, Effect, Schema } from "effect"
+import type { Cost, Delivery, DeliveryStatus } from "../domain/Delivery.js"
 import { statusPrecedence } from "../domain/Delivery.js"
-import type { Channel } from "../domain/Event.js"
-import { EventDetails, normalizeAddress } from "../domain/Event.js"
-import { first, toDateTime, toDateTimeOrNull } from "./Rows.js"
+import { Channel, normalizeAddress } from "../domain/Event.js"
+import { column, DeliveryEventRow, DeliveryRow } from "./RowSchemas.js"
+import { decodeFirst, decodeRows } from "./Rows.js"
 
 export interface DeliveryKey {
   readonly orgId: string
@@ -32,98 +32,19 @@ export interface Registered {
 }
 
 /** A recipient of a broadcast's deliveries on one channel, with a contact id one of them carries. */
-export interface DeliveredRecipient {
-  readonly channel: Channel
-  readonly recipient: string
-  readonly contactId: string | null
-}
+const DeliveredRecipient = Schema.Struct({ channel: Channel, recipient: Schema.String, contactId: column("contact_id", Schema.NullOr(Schema.String)) })
+export type DeliveredRecipient = typeof DeliveredRecipient.Type
 
 /** The unique key of a delivery row, as text. */
-const deliveryKey = (key: DeliveryKey): string => JSON.stringify([key.orgId, key.provider, key.providerMessageId, key.recipient])
-const rowKey = (row: Pick<DeliveryRow, "org_id" | "provider" | "provider_message_id" | "recipient">): string =>
+const deliveryKey = (key: Pick<Delivery, "orgId" | "provider" | "providerMessageId" | "recipient">): string =>
+  JSON.stringify([key.orgId, key.provider, key.providerMessageId, key.recipient])
+const rowKey = (row: { org_id: string; provider: string; provider_message_id: string; recipient: string }): string =>
   JSON.stringify([row.org_id, row.provider, row.provider_message_id, row.recipient])
 
-/** A delivery row's first-reached time per milestone (`delivered_at`, …). */
-export type MilestoneColumns = { readonly [S in DeliveryStatus as `${S}_at`]: Date | null }
-
-export const milestonesOf = (row: MilestoneColumns): Milestones => {
-  const milestones: { -readonly [K in keyof Milestones]: Milestones[K] } = {}
-  for (const status of statusPrecedence) {
-    const at = row[`${status}_at`]
-    if (at !== null) milestones[status] = toDateTime(at)
-  }
-  return milestones
-}
-interface DeliveryRow extends MilestoneColumns {
-  readonly id: number
-  readonly org_id: string
-  readonly broadcast_id: string | null
-  readonly contact_id: string | null
-  readonly recipient: string
-  readonly channel: Channel
-  readonly status: DeliveryStatus
-  readonly provider: string
-  readonly provider_message_id: string | null
-  readonly sender_account_id: string | null
-  readonly error_reason: string | null
-  readonly cost_value: string | null
-  readonly cost_unit: string | null
-  readonly decided_at: Date | null
-  readonly decided_by: string | null
-  readonly created_at: Date
-  readonly updated_at: Date
-}
-
-const fromRow = (row: DeliveryRow): Delivery => {
-  const milestones = milestonesOf(row)
-  return {
-    id: row.id,
-    orgId: row.org_id,
-    broadcastId: row.broadcast_id,
-    contactId: row.contact_id,
-    recipient: row.recipient,
-    channel: row.channel,
-    status: row.status,
-    provider: row.provider,
-    providerMessageId: row.provider_message_id,
-    senderAccountId: row.sender_account_id,
-    errorReason: row.error_reason,
-    cost: row.cost_value === null || row.cost_unit === null ? null : { value: Number(row.cost_value), unit: row.cost_unit },
-    milestones,
-    decidedAt: toDateTimeOrNull(row.decided_at),
-    decidedBy: row.decided_by,
-    createdAt: toDateTime(row.created_at),
-    updatedAt: toDateTime(row.updated_at)
-  }
-}
-
-interface EventRow {
-  readonly id: number
-  readonly delivery_id: number
-  readonly org_id: string
-  readonly type: DeliveryEvent["type"]
-  readonly occurred_at: Date
-  readonly received_at: Date
-  readonly provider: string
-  readonly provider_event_name: string | null
-  readonly provider_event_id: string
-  readonly details: unknown
-}
-
-const decodeDetails = Schema.decodeUnknownSync(EventDetails)
-
-const eventFromRow = (row: EventRow): DeliveryEvent => ({
-  id: row.id,
-  deliveryId: row.delivery_id,
-  orgId: row.org_id,
-  type: row.type,
-  occurredAt: toDateTime(row.occurred_at),
-  receivedAt: toDateTime(row.received_at),
-  provider: row.provider,
-  providerEventName: row.provider_event_name,
-  providerEventId: row.provider_event_id,
-  details: decodeDetails(row.details)
-})
+const decodeDelivery = decodeFirst(DeliveryRow)
+const decodeDeliveries = decodeRows(DeliveryRow)
+const decodeEvents = decodeRows(DeliveryEventRow)
+const decodeRecipients = decodeRows(DeliveredRecipient)
 
 /**
  * Delivery rows and their event chronology, for the API and send-time registration; the pipeline
@@ -133,15 +54,14 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const selectByKey = (key: DeliveryKey, lock: boolean) =>
-      sql<DeliveryRow>`
+      sql`
         SELECT * FROM deliveries
         WHERE org_id = ${key.orgId} AND provider = ${key.provider}
           AND provider_message_id = ${key.providerMessageId} AND recipient = ${key.recipient}
-        ${lock ? sql`FOR UPDATE` : sql``}`.pipe(Effect.map((rows) => Option.map(first(rows), fromRow)))
+        ${lock ? sql`FOR UPDATE` : sql``}`.pipe(Effect.flatMap(decodeDelivery))
 
     const findById = Effect.fn("DeliveryRepository.findById")(function* (id: number) {
-      const rows = yield* sql<DeliveryRow>`SELECT * FROM deliveries WHERE id = ${id}`
-      return Option.map(first(rows), fromRow)
+      return yield* decodeDelivery(yield* sql`SELECT * FROM deliveries WHERE id = ${id}`)
     }, Effect.orDie)
 
     const findByProviderMessage = Effect.fn("DeliveryRepository.findByProviderMessage")(
@@ -150,8 +70,7 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
     )
 
     const events = Effect.fn("DeliveryRepository.events")(function* (deliveryId: number) {
-      const rows = yield* sql<EventRow>`SELECT * FROM delivery_events WHERE delivery_id = ${deliveryId} ORDER BY occurred_at, id`
-      return rows.map(eventFromRow)
+      return yield* decodeEvents(yield* sql`SELECT * FROM delivery_events WHERE delivery_id = ${deliveryId} ORDER BY occurred_at, id`)
     }, Effect.orDie)
 
     /**
@@ -168,7 +87,7 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
         status: d.status, provider: d.provider, provider_message_id: d.providerMessageId, sender_account_id: d.senderAccountId,
         cost_value: d.cost?.value ?? null, cost_unit: d.cost?.unit ?? null, at: DateTime.formatIso(d.at), reached: d.reached
       }))
-      const inserted = yield* sql<DeliveryRow>`
+      const inserted = yield* sql`
         INSERT INTO deliveries (org_id, broadcast_id, contact_id, recipient, channel, status, provider, provider_message_id,
           sender_account_id, cost_value, cost_unit, ${sql.csv(statusPrecedence.map((s) => sql`${sql(`${s}_at`)}`))}, created_at, updated_at)
         SELECT u.org_id, u.broadcast_id, u.contact_id, u.recipient, u.channel, u.status, u.provider, u.provider_message_id,
@@ -180,15 +99,16 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
         -- Key order: two batches sharing keys then wait on each other instead of deadlocking.
         ORDER BY u.org_id, u.provider, u.provider_message_id, u.recipient
         ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING
-        RETURNING *`
-      const found = new Map<string, Registered>(inserted.map((row) => [rowKey(row), { delivery: fromRow(row), created: true }]))
+        RETURNING *`.pipe(Effect.flatMap(decodeDeliveries))
+      const found = new Map<string, Registered>(inserted.map((delivery) => [deliveryKey(delivery), { delivery, created: true }]))
       const missing = rows.filter((r) => !found.has(rowKey(r)))
       if (missing.length > 0) {
-        const existing = yield* sql<DeliveryRow>`
+        const existing = yield* sql`
           SELECT d.* FROM deliveries d
           JOIN jsonb_to_recordset(${JSON.stringify(missing)}::jsonb) AS k(org_id text, provider text, provider_message_id text, recipient text)
             ON d.org_id = k.org_id AND d.provider = k.provider AND d.provider_message_id = k.provider_message_id AND d.recipient = k.recipient`
-        for (const row of existing) found.set(rowKey(row), { delivery: fromRow(row), created: false })
+          .pipe(Effect.flatMap(decodeDeliveries))
+        for (const delivery of existing) found.set(deliveryKey(delivery), { delivery, created: false })
       }
       const answered = new Set<string>()
       return inputs.map((input): Registered => {
@@ -208,12 +128,11 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
     const recipientsWithStatus = Effect.fn("DeliveryRepository.recipientsWithStatus")(
       function* (orgId: string, broadcastId: string, statuses: ReadonlyArray<DeliveryStatus>) {
         if (statuses.length === 0) return []
-        const rows = yield* sql<{ channel: Channel; recipient: string; contact_id: string | null }>`
+        return yield* decodeRecipients(yield* sql`
           SELECT channel, recipient, min(contact_id) AS contact_id FROM deliveries
           WHERE broadcast_id = ${broadcastId} AND org_id = ${orgId} AND status = ANY(${[...new Set(statuses)]}::text[])
           GROUP BY channel, recipient
-          ORDER BY channel, recipient`
-        return rows.map((r): DeliveredRecipient => ({ channel: r.channel, recipient: r.recipient, contactId: r.contact_id }))
+          ORDER BY channel, recipient`)
       },
       Effect.orDie
     )
@@ -221,12 +140,11 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
     /** The newest delivery of a broadcast to one recipient on one channel (for rendering its mail). */
     const findForRecipient = Effect.fn("DeliveryRepository.findForRecipient")(
       function* (orgId: string, broadcastId: string, channel: Channel, recipient: string) {
-        const rows = yield* sql<DeliveryRow>`
+        return yield* decodeDelivery(yield* sql`
           SELECT * FROM deliveries
           WHERE broadcast_id = ${broadcastId} AND org_id = ${orgId} AND channel = ${channel}
             AND recipient = ${normalizeAddress(channel, recipient)}
-          ORDER BY id DESC LIMIT 1`
-        return Option.map(first(rows), fromRow)
+          ORDER BY id DESC LIMIT 1`)
       },
       Effect.orDie
     )

@@ -1,9 +1,9 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
-import { Effect, Option } from "effect"
-import type { InboxEntry } from "../domain/Ingest.js"
+import { Effect, Option, Schema } from "effect"
 import { AckSql } from "./Database.js"
-import { toDate } from "./Rows.js"
+import { column, InboxEntryRow } from "./RowSchemas.js"
+import { decodeRows, toDate } from "./Rows.js"
 
 /** What the inbox stores of an event: its dedupe key and the encoded event itself. */
 export interface InboxEvent {
@@ -22,13 +22,10 @@ export type Claim =
 
 export const inboxKey = (provider: string, providerEventId: string) => `${provider}:${providerEventId}`
 
-interface EntryRow {
-  readonly id: number
-  readonly event: unknown
-  readonly attempts: number
-  readonly received_at: Date
-}
-
+const decodeEntries = decodeRows(InboxEntryRow)
+const decodeKeys = decodeRows(Schema.Struct({ provider: Schema.String, providerEventId: column("provider_event_id", Schema.String) }))
+const decodeAttempts = decodeRows(Schema.Struct({ attempts: Schema.Number }))
+const decodeBacklog = decodeRows(Schema.Struct({ pending: Schema.Number, oldest: Schema.NullOr(Schema.DateFromSelf) }))
 
 /**
  * The durable inbox. `append` is one multi-row INSERT … ON CONFLICT DO NOTHING (one commit for a
@@ -45,13 +42,13 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
     /** Returns the keys (`inboxKey`) of the events that were new. */
     const append = Effect.fnUntraced(function* (events: ReadonlyArray<InboxEvent>, at: DateTime.Utc) {
       if (events.length === 0) return new Set<string>()
-      const rows = yield* ackSql<{ provider: string; provider_event_id: string }>`
+      const rows = yield* ackSql`
         INSERT INTO ingest_inbox (org_id, provider, provider_event_id, bucket, event, received_at, available_at)
         SELECT e->>'orgId', e->>'provider', e->>'providerEventId', (e->>'bucket')::int, e->'event', ${toDate(at)}, ${toDate(at)}
         FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) AS e
         ON CONFLICT (provider, provider_event_id) DO NOTHING
-        RETURNING provider, provider_event_id`
-      return new Set(rows.map((r) => inboxKey(r.provider, r.provider_event_id)))
+        RETURNING provider, provider_event_id`.pipe(Effect.flatMap(decodeKeys))
+      return new Set(rows.map((r) => inboxKey(r.provider, r.providerEventId)))
     }, Effect.orDie)
 
     const claimShare = ({ limit, share, shares }: Extract<Claim, { limit: number }>, at: DateTime.Utc) => {
@@ -59,12 +56,12 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
         AND ${sql(table)}.bucket % ${shares}::int = ${share}::int`
       // From the oldest available row of the share, within a window of ids: the planner then never
       // sorts the whole backlog, whatever its (often stale) estimate of the backlog's size.
-      return sql<EntryRow>`
+      return sql`
         SELECT i.id, i.event, i.attempts, i.received_at
         FROM ingest_inbox i, (SELECT min(o.id) AS id FROM ingest_inbox o WHERE ${available("o")}) oldest
         WHERE i.id >= oldest.id AND i.id < oldest.id + ${limit * shares * 2} AND ${available("i")}
         ORDER BY i.id LIMIT ${limit}
-        FOR UPDATE OF i SKIP LOCKED`
+        FOR UPDATE OF i SKIP LOCKED`.pipe(Effect.flatMap(decodeEntries))
     }
 
     /**
@@ -73,12 +70,11 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
      * transaction holds are skipped. Outside a transaction the lock ends with the statement.
      */
     const claim = Effect.fn("InboxRepository.claim")(function* (claim: Claim, at: DateTime.Utc) {
-      const rows = yield* ("ids" in claim
-        ? sql<EntryRow>`
+      return yield* ("ids" in claim
+        ? sql`
           SELECT id, event, attempts, received_at FROM ingest_inbox
-          WHERE id = ANY(${claim.ids}::bigint[]) AND processed_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`
+          WHERE id = ANY(${claim.ids}::bigint[]) AND processed_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`.pipe(Effect.flatMap(decodeEntries))
         : claimShare(claim, at))
-      return rows.map((r): InboxEntry => ({ id: r.id, event: r.event, attempts: r.attempts, receivedAt: r.received_at }))
     }, Effect.orDie)
 
     const complete = Effect.fn("InboxRepository.complete")(function* (ids: ReadonlyArray<number>, at: DateTime.Utc) {
@@ -88,23 +84,23 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
 
     /** Counts the failed attempt and leaves the row for a retry at `retryAt`; returns the attempts so far. */
     const fail = Effect.fn("InboxRepository.fail")(function* (id: number, error: string, retryAt: DateTime.Utc) {
-      const rows = yield* sql<{ attempts: number }>`
+      const rows = yield* sql`
         UPDATE ingest_inbox SET attempts = attempts + 1, last_error = ${error}, available_at = ${toDate(retryAt)}
-        WHERE id = ${id} RETURNING attempts`
+        WHERE id = ${id} RETURNING attempts`.pipe(Effect.flatMap(decodeAttempts))
       return rows[0]?.attempts ?? 0
     }, Effect.orDie)
 
     /** Puts a row back in the queue with a fresh count of attempts (replaying a dead letter). */
     const requeue = Effect.fn("InboxRepository.requeue")(function* (id: number, at: DateTime.Utc) {
-      const rows = yield* sql<{ id: number }>`
+      const rows = yield* sql`
         UPDATE ingest_inbox SET processed_at = NULL, attempts = 0, last_error = NULL, available_at = ${toDate(at)}
         WHERE id = ${id} RETURNING id`
       return rows.length > 0
     }, Effect.orDie)
 
     const backlog = Effect.fn("InboxRepository.backlog")(function* () {
-      const rows = yield* sql<{ pending: number; oldest: Date | null }>`
-        SELECT count(*) AS pending, min(received_at) AS oldest FROM ingest_inbox WHERE processed_at IS NULL`
+      const rows = yield* sql`
+        SELECT count(*) AS pending, min(received_at) AS oldest FROM ingest_inbox WHERE processed_at IS NULL`.pipe(Effect.flatMap(decodeBacklog))
       return { pending: rows[0]?.pending ?? 0, oldest: rows[0]?.oldest ?? null }
     }, Effect.orDie)
 

@@ -1,46 +1,35 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Effect } from "effect"
-import type { DeliveryStatus } from "../domain/Delivery.js"
+import { Effect, Schema } from "effect"
 import { statusPrecedence } from "../domain/Delivery.js"
-import type { Channel, NormalizedEvent } from "../domain/Event.js"
-import { eventKey, normalizeAddress } from "../domain/Event.js"
+import type { NormalizedEvent } from "../domain/Event.js"
+import { Channel, EventDetails, EventType, eventKey, normalizeAddress } from "../domain/Event.js"
 import { isSoftBounce } from "../domain/Lifecycle.js"
 import type { BatchState, DeliveryState } from "../domain/Projection.js"
 import type { SuppressionReason } from "../domain/Records.js"
 import { contactKey, deliveryRef, keyRef, timelineMark } from "../domain/Projection.js"
 import type { Timeline, TimelineEntry } from "../domain/SoftBounceStreak.js"
 import { merge } from "../domain/SoftBounceStreak.js"
-import type { MilestoneColumns } from "./DeliveryRepository.js"
-import { milestonesOf } from "./DeliveryRepository.js"
-import { toDateTimeOrNull } from "./Rows.js"
+import { column, deliveryState, DeliveryStateRow, deliveryStateColumns } from "./RowSchemas.js"
+import { decodeRows } from "./Rows.js"
 
 /**
  * Reads the state of the keys a batch touches with one statement per table, whatever the batch's
  * size: rows travel as one json parameter, so no batch meets the bind parameter limit.
  */
 
-interface DeliveryRow extends MilestoneColumns {
-  readonly id: number
-  readonly org_id: string
-  readonly provider: string
-  readonly provider_message_id: string | null
-  readonly recipient: string
-  readonly broadcast_id: string | null
-  readonly contact_id: string | null
-  readonly sender_account_id: string | null
-  readonly status: DeliveryStatus
-  readonly error_reason: string | null
-  readonly decided_at: Date | null
-  readonly decided_by: string | null
-  readonly human_opened: boolean
-  readonly human_clicked: boolean
-}
-
-const fromRow = (row: DeliveryRow): DeliveryState => ({
-    id: row.id, orgId: row.org_id, broadcastId: row.broadcast_id, contactId: row.contact_id, senderAccountId: row.sender_account_id,
-    status: row.status, milestones: milestonesOf(row), errorReason: row.error_reason, decidedAt: toDateTimeOrNull(row.decided_at), decidedBy: row.decided_by,
-    humanOpened: row.human_opened, humanClicked: row.human_clicked
-})
+const decodeDeliveries = decodeRows(DeliveryStateRow)
+const decodeEventKeys = decodeRows(Schema.Struct({ provider: Schema.String, providerEventId: column("provider_event_id", Schema.String) }))
+const Address = { orgId: column("org_id", Schema.String), channel: Channel, address: Schema.String }
+const decodeTimelines = decodeRows(Schema.Struct({ ...Address, entries: Schema.Array(Schema.Array(Schema.Union(Schema.String, Schema.Number))) }))
+const decodeHistory = decodeRows(Schema.Struct({
+  ...Address,
+  deliveryId: column("delivery_id", Schema.Number),
+  provider: Schema.String,
+  providerEventId: column("provider_event_id", Schema.String),
+  type: EventType,
+  occurredAt: column("occurred_at", Schema.DateFromSelf),
+  details: EventDetails
+}))
 
 /** An event and the inbox row it is stored in. */
 export interface InboxEvent {
@@ -75,15 +64,15 @@ const recordEvents = (sql: SqlClient, entries: ReadonlyArray<InboxEvent>, delive
     }
     if (rows.size === 0) return new Set<string>()
     const pairs = [...rows.values()]
-    const inserted = yield* sql<{ provider: string; provider_event_id: string }>`
+    const inserted = yield* sql`
       INSERT INTO delivery_events (delivery_id, org_id, type, occurred_at, provider, provider_event_name, provider_event_id, details)
       SELECT u.delivery_id, i.event->>'orgId', i.event->>'type', (i.event->>'occurredAt')::timestamptz, i.event->>'provider',
         i.event->>'providerEventName', i.event->>'providerEventId', i.event->'details'
       FROM unnest(${pairs.map((p) => p[0])}::bigint[], ${pairs.map((p) => p[1])}::bigint[]) AS u(inbox_id, delivery_id)
       JOIN ingest_inbox i ON i.id = u.inbox_id
       ON CONFLICT (provider, provider_event_id) DO NOTHING
-      RETURNING provider, provider_event_id`
-    return new Set(inserted.map((r) => eventKey({ provider: r.provider, providerEventId: r.provider_event_id })))
+      RETURNING provider, provider_event_id`.pipe(Effect.flatMap(decodeEventKeys))
+    return new Set(inserted.map(eventKey))
   })
 
 /**
@@ -115,7 +104,7 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
       AND d.recipient = k.recipient AND d.channel = k.channel AND d.provider_message_id IS NOT NULL`
     // The rows by key and by id and, in the same statement, those a provider event creates before its
     // send is registered (as they would be at send time).
-    const rows = [...yield* sql<DeliveryRow>`
+    const rows = [...yield* sql`
       WITH k AS MATERIALIZED (SELECT * FROM ${keys(keyed)}),
       found AS (SELECT ${columns} FROM k JOIN deliveries d ON ${matches}
         UNION SELECT ${columns} FROM deliveries d WHERE d.id = ANY(${byId}::bigint[])),
@@ -127,17 +116,17 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
         ORDER BY org_id, provider, provider_message_id, recipient
         ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING
         RETURNING ${columns})
-      SELECT * FROM found UNION ALL SELECT * FROM made`]
-    const refOf = (row: DeliveryRow) =>
-      row.provider_message_id === null ? `#${row.id}` : keyRef(row.org_id, row.provider, row.provider_message_id, row.recipient)
+      SELECT ${sql.unsafe(deliveryStateColumns)} FROM (SELECT * FROM found UNION ALL SELECT * FROM made) d`.pipe(Effect.flatMap(decodeDeliveries))]
+    const refOf = (row: (typeof rows)[number]) =>
+      row.providerMessageId === null ? `#${row.id}` : keyRef(row.orgId, row.provider, row.providerMessageId, row.recipient)
     const found = new Set(rows.map(refOf))
     // Created meanwhile by another writer (a registration): not inserted, not yet seen; read now.
     const late = keyed.filter((k) => !found.has(k.ref))
-    if (late.length > 0) rows.push(...yield* sql<DeliveryRow>`SELECT ${columns} FROM ${keys(late)} JOIN deliveries d ON ${matches}`)
+    if (late.length > 0) rows.push(...yield* sql`SELECT ${sql.unsafe(deliveryStateColumns)} FROM ${keys(late)} JOIN deliveries d ON ${matches}`.pipe(Effect.flatMap(decodeDeliveries)))
     const deliveries = new Map<string, DeliveryState>()
     for (const row of rows) {
       // A row reached by key and by id is one row: both name it.
-      const delivery = fromRow(row)
+      const delivery = deliveryState(row)
       deliveries.set(`#${row.id}`, delivery)
       deliveries.set(refOf(row), delivery)
     }
@@ -145,32 +134,29 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
     const marked = events.filter((e) => timelineMark(e) !== null)
     const timelines = new Map<string, Timeline>()
     if (marked.length > 0) {
-      const stored = yield* sql<{ org_id: string; channel: Channel; address: string; entries: TimelineRow }>`
+      const stored = yield* sql`
         SELECT t.* FROM address_timelines t
         JOIN (SELECT DISTINCT * FROM json_to_recordset(${JSON.stringify(marked.map(addressOf))}::json)
           AS k(org_id text, channel text, address text)) k
-          ON t.org_id = k.org_id AND t.channel = k.channel AND t.address = k.address`
-      for (const row of stored) timelines.set(contactKey({ orgId: row.org_id, channel: row.channel, recipient: row.address }), decodeTimeline(row.entries))
+          ON t.org_id = k.org_id AND t.channel = k.channel AND t.address = k.address`.pipe(Effect.flatMap(decodeTimelines))
+      for (const row of stored) timelines.set(contactKey({ ...row, recipient: row.address }), decodeTimeline(row.entries))
       // A first soft bounce: the address's timeline starts from its history.
       const first = marked.filter((e) => isSoftBounce(e) && !timelines.has(contactKey(e)))
       if (first.length > 0) {
         for (const e of first) timelines.set(contactKey(e), [])
-        const history = yield* sql<{
-          org_id: string; channel: Channel; address: string; delivery_id: number; provider: string; provider_event_id: string
-          type: NormalizedEvent["type"]; occurred_at: Date; details: NormalizedEvent["details"]
-        }>`
+        const history = yield* sql`
           SELECT d.org_id, d.channel, d.recipient AS address, d.id AS delivery_id, e.provider, e.provider_event_id, e.type, e.occurred_at, e.details
           FROM (SELECT DISTINCT * FROM json_to_recordset(${JSON.stringify(first.map(addressOf))}::json)
             AS k(org_id text, channel text, address text)) k
           JOIN deliveries d ON d.org_id = k.org_id AND d.channel = k.channel AND d.recipient = k.address
           JOIN delivery_events e ON e.delivery_id = d.id
-            AND e.type IN ('delivered', 'soft_bounced', 'bounced', 'complained', 'unsubscribed', 'failed')`
+            AND e.type IN ('delivered', 'soft_bounced', 'bounced', 'complained', 'unsubscribed', 'failed')`.pipe(Effect.flatMap(decodeHistory))
         const found = new Map<string, Array<TimelineEntry>>()
         for (const h of history) {
-          const mark = timelineMark({ type: h.type, details: h.details, channel: h.channel, provider: h.provider })
+          const mark = timelineMark(h)
           if (mark === null) continue
-          const key = contactKey({ orgId: h.org_id, channel: h.channel, recipient: h.address })
-          const entry = { at: h.occurred_at.getTime(), key: eventKey({ provider: h.provider, providerEventId: h.provider_event_id }), deliveryId: h.delivery_id, ...mark }
+          const key = contactKey({ ...h, recipient: h.address })
+          const entry = { at: h.occurredAt.getTime(), key: eventKey(h), deliveryId: h.deliveryId, ...mark }
           found.set(key, [...(found.get(key) ?? []), entry])
         }
         for (const [key, added] of found) timelines.set(key, merge([], added))

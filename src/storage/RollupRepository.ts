@@ -1,10 +1,10 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { DateTime, Effect, Option } from "effect"
-import type { Channel } from "../domain/Event.js"
-import type { Counters, DailyRollup, RollupCounter } from "../domain/Rollup.js"
+import { DateTime, Effect, Option, Schema } from "effect"
+import { Channel } from "../domain/Event.js"
+import type { Counters, DailyRollup } from "../domain/Rollup.js"
 import { makeCounters, rollupCounters } from "../domain/Rollup.js"
 import type { RollupIncrement as DayIncrement } from "../domain/Projection.js"
-import { first } from "./Rows.js"
+import { decodeFirst, decodeRows } from "./Rows.js"
 
 export interface RollupIncrement {
   readonly orgId: string
@@ -15,9 +15,11 @@ export interface RollupIncrement {
   readonly counters: Partial<Counters>
 }
 
-type CounterRow = { readonly [K in RollupCounter]: number }
-
-const countersOf = (row: CounterRow): Counters => makeCounters((counter) => row[counter])
+/** The counter columns, named as the domain names the counters. */
+const CounterRow = Schema.Record({ key: Schema.Literal(...rollupCounters), value: Schema.Number })
+const countersOf = (row: typeof CounterRow.Type): Counters => makeCounters((counter) => row[counter])
+const decodeCounters = decodeFirst(CounterRow)
+const decodeDays = decodeRows(Schema.Struct({ day: Schema.String, channel: Channel }, CounterRow))
 
 /** Pre-aggregated counters per broadcast and per org, day and channel, for reports that never scan deliveries. */
 export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtrail/RollupRepository", {
@@ -54,18 +56,18 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
     const increment = (input: RollupIncrement) => incrementMany([{ ...input, day: DateTime.formatIsoDateUtc(input.day) }])
 
     const forBroadcast = Effect.fn("RollupRepository.forBroadcast")(function* (broadcastId: string) {
-      const rows = yield* sql<CounterRow>`SELECT ${columns} FROM rollup_broadcast WHERE broadcast_id = ${broadcastId}`
-      return Option.map(first(rows), countersOf)
+      const row = yield* decodeCounters(yield* sql`SELECT ${columns} FROM rollup_broadcast WHERE broadcast_id = ${broadcastId}`)
+      return Option.map(row, countersOf)
     }, Effect.orDie)
 
     /** Days from `from` to `to` (UTC dates, both included), oldest first. */
     const daily = Effect.fn("RollupRepository.daily")(
       function* (orgId: string, from: DateTime.Utc, to: DateTime.Utc, channel?: Channel) {
-        const rows = yield* sql<CounterRow & { readonly day: string; readonly channel: Channel }>`
+        const rows = yield* decodeDays(yield* sql`
           SELECT to_char(day, 'YYYY-MM-DD') AS day, channel, ${columns} FROM rollup_daily
           WHERE org_id = ${orgId} AND day BETWEEN ${DateTime.formatIsoDateUtc(from)}::date AND ${DateTime.formatIsoDateUtc(to)}::date
             ${channel === undefined ? sql`` : sql`AND channel = ${channel}`}
-          ORDER BY day, channel`
+          ORDER BY day, channel`)
         return rows.map((row): DailyRollup => ({ day: row.day, channel: row.channel, counters: countersOf(row) }))
       },
       Effect.orDie

@@ -1,11 +1,13 @@
-import { DateTime, Option } from "effect"
+import { DateTime, Effect, Option, Schema } from "effect"
 
-/** pg hands timestamptz back as Date; the domain speaks DateTime.Utc. */
-export const toDateTime = (value: Date): DateTime.Utc => DateTime.unsafeFromDate(value)
-export const toDateTimeOrNull = (value: Date | null): DateTime.Utc | null => value === null ? null : toDateTime(value)
+/** The domain speaks DateTime.Utc; pg takes Date parameters. */
 export const toDate = (value: DateTime.Utc): Date => DateTime.toDate(value)
-export const toDateOrNull = (value: DateTime.Utc | null | undefined): Date | null =>
-  value === null || value === undefined ? null : DateTime.toDate(value)
 
-/** Rows of one query, first or none. */
-export const first = <A>(rows: ReadonlyArray<A>): Option.Option<A> => Option.fromNullable(rows[0])
+/** A result set decoded at once by one row Schema (RowSchemas.ts): a row of another shape fails naming its column. */
+export const decodeRows = <A, I>(row: Schema.Schema<A, I>) => Schema.decodeUnknown(Schema.Array(row))
+
+/** The first row of a result set, decoded, or none. */
+export const decodeFirst = <A, I>(row: Schema.Schema<A, I>) => {
+  const decode = decodeRows(row)
+  return (rows: ReadonlyArray<unknown>) => Effect.map(decode(rows.slice(0, 1)), (decoded) => Option.fromNullable(decoded[0]))
+}

@@ -1,7 +1,9 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { DateTime, Duration, Effect, Layer } from "effect"
+import { DateTime, Duration, Effect, Layer, Schema } from "effect"
 import { MailgunTokens, replayWindow } from "../providers/Mailgun.js"
-import { toDate } from "./Rows.js"
+import { decodeRows, toDate } from "./Rows.js"
+
+const decodeCount = decodeRows(Schema.Struct({ n: Schema.Number }))
 
 /**
  * Mailgun's token memory in PostgreSQL (`seen_nonces`): shared by every instance on the database and
@@ -16,7 +18,7 @@ export const mailgunTokensSql = Layer.effect(
     return MailgunTokens.make({
       // One statement: drop what expired, then take the token unless it is still remembered.
       remember: (token, receivedAt) =>
-        sql<{ nonce: string }>`
+        sql`
           WITH expired AS (DELETE FROM seen_nonces WHERE vendor = 'mailgun' AND expires_at < ${toDate(receivedAt)})
           INSERT INTO seen_nonces (vendor, nonce, expires_at)
           VALUES ('mailgun', ${token}, ${toDate(DateTime.addDuration(receivedAt, keep))})
@@ -24,7 +26,8 @@ export const mailgunTokensSql = Layer.effect(
             WHERE seen_nonces.expires_at < ${toDate(receivedAt)}
           RETURNING nonce`.pipe(Effect.map((rows) => rows.length > 0), Effect.orDie),
       forget: (token) => sql`DELETE FROM seen_nonces WHERE vendor = 'mailgun' AND nonce = ${token}`.pipe(Effect.as(undefined), Effect.orDie),
-      size: sql<{ n: number }>`SELECT count(*)::int AS n FROM seen_nonces WHERE vendor = 'mailgun'`.pipe(
+      size: sql`SELECT count(*)::int AS n FROM seen_nonces WHERE vendor = 'mailgun'`.pipe(
+        Effect.flatMap(decodeCount),
         Effect.map((rows) => rows[0]?.n ?? 0),
         Effect.orDie
       )

@@ -1,10 +1,12 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { DateTime } from "effect"
-import { Effect, Option } from "effect"
+import * as SqlSchema from "@effect/sql/SqlSchema"
+import { Effect, Schema } from "effect"
 import type { SenderAccount, SenderMetric } from "../domain/Records.js"
 import type { SenderPolicy } from "../domain/SenderPolicy.js"
 import { breach, rate } from "../domain/SenderPolicy.js"
-import { first, toDate, toDateTime, toDateTimeOrNull } from "./Rows.js"
+import { SenderAccountRow, column } from "./RowSchemas.js"
+import { decodeRows, toDate } from "./Rows.js"
 
 export interface SenderCount {
   readonly id: string
@@ -19,33 +21,8 @@ export interface SenderCount {
 /** Counts to add to one account; rates and the flag follow from the sums. */
 export type SenderIncrement = { readonly id: string; readonly orgId: string } & { readonly [M in SenderMetric]: number }
 
-interface SenderRow {
-  readonly id: string
-  readonly org_id: string
-  readonly sent: number
-  readonly delivered: number
-  readonly bounced: number
-  readonly complained: number
-  readonly bounce_rate: number
-  readonly complaint_rate: number
-  readonly flagged_at: Date | null
-  readonly flagged_reason: string | null
-  readonly updated_at: Date
-}
-
-const fromRow = (row: SenderRow): SenderAccount => ({
-  id: row.id,
-  orgId: row.org_id,
-  sent: row.sent,
-  delivered: row.delivered,
-  bounced: row.bounced,
-  complained: row.complained,
-  bounceRate: row.bounce_rate,
-  complaintRate: row.complaint_rate,
-  flaggedAt: toDateTimeOrNull(row.flagged_at),
-  flaggedReason: row.flagged_reason,
-  updatedAt: toDateTime(row.updated_at)
-})
+const decodeAccounts = decodeRows(SenderAccountRow)
+const decodeCounted = decodeRows(Schema.Struct({ ...SenderAccountRow.fields, flaggedNow: column("flagged_now", Schema.Boolean) }))
 
 /**
  * Reputation counters per sending account (a domain, a number). An account whose bounce or complaint
@@ -64,7 +41,7 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
     const addCounts = Effect.fn("SenderAccountRepository.addCounts")(
       function* (increments: ReadonlyArray<SenderIncrement>, at: DateTime.Utc, policy: SenderPolicy) {
         if (increments.length === 0) return []
-        const sums = yield* sql<SenderRow>`
+        const sums = yield* sql`
           INSERT INTO sender_accounts AS s (id, org_id, sent, delivered, bounced, complained, updated_at)
           SELECT u.id, u.org_id, u.sent, u.delivered, u.bounced, u.complained, ${toDate(at)}
           FROM json_to_recordset(${JSON.stringify(increments.map(({ orgId, ...counts }) => ({ ...counts, org_id: orgId })))}::json)
@@ -72,19 +49,18 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
           ORDER BY u.id
           ON CONFLICT (id) DO UPDATE SET sent = s.sent + EXCLUDED.sent, delivered = s.delivered + EXCLUDED.delivered,
             bounced = s.bounced + EXCLUDED.bounced, complained = s.complained + EXCLUDED.complained, updated_at = EXCLUDED.updated_at
-          RETURNING *`
+          RETURNING *`.pipe(Effect.flatMap(decodeAccounts))
         const decided = sums.map((row) => ({
           id: row.id, bounce_rate: rate(row.bounced, row.sent), complaint_rate: rate(row.complained, row.sent),
-          reason: row.flagged_at === null ? breach(row, policy) : null
+          reason: row.flaggedAt === null ? breach(row, policy) : null
         }))
-        const rows = yield* sql<SenderRow & { flagged_now: boolean }>`
+        return yield* sql`
           UPDATE sender_accounts s SET bounce_rate = u.bounce_rate, complaint_rate = u.complaint_rate,
             flagged_at = CASE WHEN u.reason IS NULL THEN s.flagged_at ELSE ${toDate(at)} END,
             flagged_reason = coalesce(u.reason, s.flagged_reason)
           FROM json_to_recordset(${JSON.stringify(decided)}::json) AS u(id text, bounce_rate float8, complaint_rate float8, reason text)
           WHERE s.id = u.id
-          RETURNING s.*, u.reason IS NOT NULL AS flagged_now`
-        return rows.map((row) => ({ ...fromRow(row), flaggedNow: row.flagged_now }))
+          RETURNING s.*, u.reason IS NOT NULL AS flagged_now`.pipe(Effect.flatMap(decodeCounted))
       },
       // Both statements or neither, with the rows locked between them (a savepoint inside a batch's transaction).
       sql.withTransaction,
@@ -101,15 +77,16 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
         }
       )
 
-    const findById = Effect.fn("SenderAccountRepository.findById")(function* (id: string) {
-      return Option.map(first(yield* sql<SenderRow>`SELECT * FROM sender_accounts WHERE id = ${id}`), fromRow)
-    }, Effect.orDie)
+    const findById = Effect.fn("SenderAccountRepository.findById")(SqlSchema.findOne({
+      Request: Schema.String,
+      Result: SenderAccountRow,
+      execute: (id) => sql`SELECT * FROM sender_accounts WHERE id = ${id}`
+    }), Effect.orDie)
 
     /** Every account of the org, or of every org when none is given. */
     const list = Effect.fn("SenderAccountRepository.list")(function* (orgId: string | undefined) {
-      const rows = yield* sql<SenderRow>`
-        SELECT * FROM sender_accounts ${orgId === undefined ? sql`` : sql`WHERE org_id = ${orgId}`} ORDER BY org_id, id`
-      return rows.map(fromRow)
+      return yield* decodeAccounts(yield* sql`
+        SELECT * FROM sender_accounts ${orgId === undefined ? sql`` : sql`WHERE org_id = ${orgId}`} ORDER BY org_id, id`)
     }, Effect.orDie)
 
     /** Clears the flag; only a later count can set it again. */

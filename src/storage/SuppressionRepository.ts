@@ -1,10 +1,11 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Option, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import type { Category } from "../domain/Event.js"
 import { Channel, normalizeAddress } from "../domain/Event.js"
 import type { Suppression, SuppressionReason } from "../domain/Records.js"
 import * as Cursor from "./Cursor.js"
-import { first, toDateTime } from "./Rows.js"
+import { SuppressionRow, column } from "./RowSchemas.js"
+import { decodeFirst, decodeRows } from "./Rows.js"
 
 export interface NewSuppression {
   readonly orgId: string
@@ -37,29 +38,8 @@ export const pageCursor = Cursor.make(Schema.Tuple(
   Schema.String
 ))
 
-interface SuppressionRow {
-  readonly org_id: string
-  readonly channel: Channel
-  readonly address: string
-  readonly category: Category | ""
-  readonly reason: SuppressionReason
-  readonly source: string
-  readonly metadata: unknown
-  readonly created_at: Date
-}
-
-const decodeMetadata = Schema.decodeUnknownSync(Schema.Record({ key: Schema.String, value: Schema.Unknown }))
-
-const fromRow = (row: SuppressionRow): Suppression => ({
-  orgId: row.org_id,
-  channel: row.channel,
-  address: row.address,
-  category: row.category === "" ? null : row.category,
-  reason: row.reason,
-  source: row.source,
-  metadata: decodeMetadata(row.metadata),
-  createdAt: toDateTime(row.created_at)
-})
+const decodeSuppressions = decodeRows(SuppressionRow)
+const decodeListed = decodeRows(Schema.Struct({ ...SuppressionRow.fields, createdKey: column("created_key", Schema.String) }))
 
 /**
  * Addresses that must not be sent to, per org and channel, optionally scoped to one category.
@@ -91,11 +71,11 @@ export class SuppressionRepository extends Effect.Service<SuppressionRepository>
           : category === "security"
           ? sql`category = '' AND reason <> 'unsubscribe'`
           : sql`category IN ('', ${category})`
-        const rows = yield* sql<SuppressionRow>`
+        const rows = yield* decodeSuppressions(yield* sql`
           SELECT DISTINCT ON (address) * FROM suppressions
           WHERE org_id = ${orgId} AND channel = ${channel} AND address = ANY(${normalized}::text[]) AND ${applies}
-          ORDER BY address, category = '' DESC, created_at`
-        const found: ReadonlyMap<string, Suppression> = new Map(rows.map((row) => [row.address, fromRow(row)]))
+          ORDER BY address, category = '' DESC, created_at`)
+        const found: ReadonlyMap<string, Suppression> = new Map(rows.map((row) => [row.address, row]))
         return found
       },
       Effect.orDie
@@ -103,7 +83,7 @@ export class SuppressionRepository extends Effect.Service<SuppressionRepository>
 
     const list = Effect.fn("SuppressionRepository.list")(function* (orgId: string, options: ListSuppressions) {
       const after = options.after === undefined ? undefined : yield* pageCursor.decode(options.after)
-      const rows = yield* sql<SuppressionRow & { readonly created_key: string }>`
+      const rows = yield* sql`
         SELECT *, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_key
         FROM suppressions
         WHERE org_id = ${orgId}
@@ -112,13 +92,13 @@ export class SuppressionRepository extends Effect.Service<SuppressionRepository>
           ${after === undefined ? sql`` : sql`AND (created_at, channel, address, category) >
             (${after[0]}::timestamptz, ${after[1]}, ${after[2]}, ${after[3]})`}
         ORDER BY created_at, channel, address, category
-        LIMIT ${options.limit + 1}`.pipe(Effect.orDie)
+        LIMIT ${options.limit + 1}`.pipe(Effect.flatMap(decodeListed), Effect.orDie)
       const page = rows.slice(0, options.limit)
       const last = page[page.length - 1]
       return {
-        items: page.map(fromRow),
+        items: page.map(({ createdKey: _, ...suppression }) => suppression),
         nextCursor: rows.length > options.limit && last !== undefined
-          ? pageCursor.encode([last.created_key, last.channel, last.address, last.category])
+          ? pageCursor.encode([last.createdKey, last.channel, last.address, last.category ?? ""])
           : null
       }
     })
@@ -135,11 +115,10 @@ export class SuppressionRepository extends Effect.Service<SuppressionRepository>
     /** The one suppression with exactly this key (a null category is the whole-channel one). */
     const find = Effect.fn("SuppressionRepository.find")(
       function* (orgId: string, channel: Channel, address: string, category: Category | null) {
-        const rows = yield* sql<SuppressionRow>`
+        return yield* decodeFirst(SuppressionRow)(yield* sql`
           SELECT * FROM suppressions
           WHERE org_id = ${orgId} AND channel = ${channel} AND address = ${normalizeAddress(channel, address)}
-            AND category = ${category ?? ""}`
-        return Option.map(first(rows), fromRow)
+            AND category = ${category ?? ""}`)
       },
       Effect.orDie
     )
