@@ -12,6 +12,7 @@ import { HealthApi } from "./Health.js"
 import { InsightsApi } from "./Insights.js"
 import { EventsApi } from "./Events.js"
 import { MetricsApi } from "./Metrics.js"
+import { documentOrgHeader } from "./OrgAuth.js"
 import { commaSeparatedLists } from "./Params.js"
 import { ReportsApi } from "./Reports.js"
 import { WebhooksApi } from "./Webhooks.js"
@@ -42,4 +43,4 @@ export class Api extends HttpApi.make("sendtrail")
   .annotate(OpenApi.Title, "Sendtrail")
   .annotate(OpenApi.Version, packageJson.version)
   .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.")
-  .annotate(OpenApi.Transform, (spec) => commaSeparatedLists(withWebhooks(spec))) {}
+  .annotate(OpenApi.Transform, (spec) => documentOrgHeader(commaSeparatedLists(withWebhooks(spec)))) {}

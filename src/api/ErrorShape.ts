@@ -5,10 +5,22 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cause, Effect } from "effect"
 import { jsonTextProblem } from "../domain/JsonText.js"
 
+const expectation = /^Expected (.+), actual (.+)$/
+
+/**
+ * The first wrong field. A union's alternatives come as one issue each ("Expected \"email\"", then
+ * "Expected \"sms\"", … and an optional field's "Expected undefined"): they are named together.
+ */
 const summary = (error: HttpApiError.HttpApiDecodeError): string => {
-  const issue = error.issues[0]
-  if (issue === undefined) return error.message
-  return issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`
+  const [first] = error.issues
+  if (first === undefined) return error.message
+  const field = first.path.join(".")
+  const expected = error.issues.filter((issue) => issue.path.join(".") === field).map((issue) => expectation.exec(issue.message))
+  const alternatives = expected.filter((match) => match?.[1] !== "undefined")
+  const message = alternatives.length > 1 && alternatives.every((match) => match !== null)
+    ? `expected one of ${alternatives.map((match) => match?.[1]).join(", ")}; got ${alternatives[0]?.[2]}`
+    : first.message
+  return field === "" ? message : `${field}: ${message}`
 }
 
 /** `issues` is left out when undefined (JSON has no undefined). */

@@ -45,3 +45,15 @@ describe("the OpenAPI description of query parameters", () => {
     expect(queryParameters.filter(({ parameter }) => /decoded into/.test(parameter.description ?? "")).map(({ at }) => at)).toEqual([])
   })
 })
+
+describe("the OpenAPI description of org routes", () => {
+  it("every route behind the bearer scheme declares the orgid header, so Swagger's Try it out sends it", () => {
+    const operations = Object.entries(spec.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({ at: `${method} ${path}`, operation })))
+    const bearer = operations.filter(({ operation }) => operation?.security?.some((scheme) => "bearer" in scheme) === true)
+    expect(bearer.map(({ at }) => at)).toEqual(expect.arrayContaining(["get /broadcast/{id}/report", "post /suppressions", "post /broadcast"]))
+    const withoutHeader = bearer.filter(({ operation }) =>
+      !(operation?.parameters ?? []).some((parameter) => parameter.in === "header" && parameter.name === "orgid" && parameter.required === true))
+    expect(withoutHeader.map(({ at }) => at)).toEqual([])
+  })
+})

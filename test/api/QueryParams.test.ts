@@ -32,6 +32,15 @@ layer(contactsService, { excludeTestServices: true })("query parameters decoded 
       expect(yield* call(org, "/suppressions?limit=0")).toEqual(refused("limit: expected a whole number from 1 to 1000"))
     }))
 
+  it.effect("an enum parameter's refusal names every allowed value, not the first", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const report = `/broadcast/${yield* createBroadcast(org)}/report`
+      expect(yield* call(org, `${report}?channel=fax`)).toEqual(refused('channel: expected one of "email", "sms", "whatsapp", "push"; got "fax"'))
+      expect(yield* call(org, "/suppressions?reason=spam")).toEqual(
+        refused('reason: expected one of "unsubscribe", "bounce", "complaint", "invalid", "admin"; got "spam"'))
+    }))
+
   it.effect("the admin's includeReplayed is true or false, and its limit a whole number", () =>
     Effect.gen(function* () {
       const admin = { headers: { authorization: `Bearer ${adminKey}` }, authorized: false }
