@@ -125,8 +125,8 @@ export const Status = Schema.Literal(
 export type Status = typeof Status.Type
 
 /**
- * Inbound and partially_delivered (meaning undocumented) statuses map to nothing and are skipped; a
- * WhatsApp `received` that is a receipt, not an inbound message, is taken apart (`typeOf`).
+ * Inbound and partially_delivered (meaning undocumented) statuses map to nothing and are skipped,
+ * except a WhatsApp `received` that is a receipt, not an inbound message (`typeOf`).
  */
 export const typeOfStatus: Record<Status, EventType | undefined> = {
   accepted: "queued",
