@@ -20,6 +20,7 @@ import { ContactRepository } from "./storage/ContactRepository.js"
 import { DeadLetterRepository } from "./storage/DeadLetterRepository.js"
 import { DeliveryRepository } from "./storage/DeliveryRepository.js"
 import { InboxRepository } from "./storage/InboxRepository.js"
+import { RegistrationEvents } from "./storage/RegistrationEvents.js"
 import { RollupRepository } from "./storage/RollupRepository.js"
 import { SenderAccountRepository } from "./storage/SenderAccountRepository.js"
 import { SuppressionRepository } from "./storage/SuppressionRepository.js"
@@ -39,6 +40,7 @@ export const RepositoriesSql = Layer.mergeAll(
   InboxRepository.Default,
   DeadLetterRepository.Default,
   ConnectionRepository.Default,
+  RegistrationEvents.Default,
   Transactor.Transactor.Default
 )
 

@@ -67,7 +67,14 @@ export const PushSummary = Schema.Struct({
   failed: Schema.Number.annotations({ description: "other errors: the delivery failed with the error as its reason, the token is kept" }),
   inactiveTokens: Schema.Number,
   accepted: Schema.Number.annotations({ description: "events stored for the pipeline" }),
-  duplicates: Schema.Number.annotations({ description: "events stored by an earlier call" })
+  duplicates: Schema.Number.annotations({ description: "events stored by an earlier call" }),
+  deliveries: Schema.Array(Schema.Struct({
+    id: Schema.Number.annotations({ description: "the delivery row: report opens and taps with POST /repository/create/analytics_event" }),
+    recipient: Schema.String,
+    provider: Schema.Literal("fcm", "apns"),
+    providerMessageId: Schema.String,
+    outcome: Schema.Literal("sent", "bounced", "failed")
+  })).annotations({ description: "one per result, in order; a repeated call answers the same ids" })
 })
 
 export const RetryRequest = Schema.Struct({

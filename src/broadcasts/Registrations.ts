@@ -6,6 +6,7 @@ import { normalizeAddress } from "../domain/Event.js"
 import { BroadcastRepository } from "../storage/BroadcastRepository.js"
 import type { NewDelivery } from "../storage/DeliveryRepository.js"
 import { DeliveryRepository } from "../storage/DeliveryRepository.js"
+import { RegistrationEvents } from "../storage/RegistrationEvents.js"
 import { RollupRepository } from "../storage/RollupRepository.js"
 import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
 import { Transactor } from "../storage/Transactor.js"
@@ -29,7 +30,8 @@ export interface Registration {
 /**
  * Send-time registration of a broadcast's deliveries: one transaction creates the rows that are new
  * (a row registered as `sent` has reached that milestone, so a later provider "sent" or "delivered"
- * does not count the send again), lists the recipients, and counts the rollups and the sender accounts.
+ * does not count the send again, and its chronology starts with a `sent` entry that a provider's own
+ * replaces), lists the recipients, and counts the rollups and the sender accounts.
  */
 export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Registrations", {
   effect: Effect.gen(function* () {
@@ -38,6 +40,7 @@ export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Re
     const deliveries = yield* DeliveryRepository
     const rollups = yield* RollupRepository
     const senders = yield* SenderAccountRepository
+    const registrationEvents = yield* RegistrationEvents
     const { senderPolicy } = yield* AppConfig
     const transactor = yield* Transactor
 
@@ -73,6 +76,7 @@ export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Re
         const registered = yield* deliveries.registerMany(rows)
         yield* lists.addRecipients(broadcastId, distinctRecipients(rows))
         const sent = registered.filter((r) => r.created && r.delivery.status === "sent").map((r) => r.delivery)
+        yield* registrationEvents.recordSent(sent, at)
         // Rollups, then sender accounts, each in key order: the pipeline takes these row locks in the
         // same order, so a registration and a batch wait for each other instead of deadlocking.
         const day = DateTime.formatIsoDateUtc(at)

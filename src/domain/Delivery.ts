@@ -24,6 +24,13 @@ export const statusRank = (status: DeliveryStatus): number => statusPrecedence.i
 
 export const negativeStatuses: ReadonlySet<DeliveryStatus> = new Set(["failed", "bounced", "unsubscribed", "complained"])
 
+/**
+ * The `sent` entry a registration records for a row it creates as sent (`sendtrail`,
+ * `registration:<delivery id>`): a stand-in that a provider's own `sent` event replaces, so the
+ * chronology holds one `sent` whichever arrived first.
+ */
+export const registrationSent = { provider: "sendtrail", name: "registered", idPrefix: "registration:" } as const
+
 export const Cost = Schema.Struct({ value: Schema.Number, unit: Schema.String })
 export type Cost = typeof Cost.Type
 

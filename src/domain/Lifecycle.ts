@@ -61,9 +61,13 @@ export const milestoneOf = (event: NormalizedEvent): Option.Option<DeliveryStatu
 const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push" }
 
 // Twilio error codes: https://www.twilio.com/docs/api/errors (21610 = recipient replied STOP,
-// 63014 = WhatsApp user blocked the business; the invalid set are unreachable or non-mobile numbers).
+// 63014 = WhatsApp user blocked the business; the invalid set are unknown, invalid, landline or
+// non-mobile numbers, PROVIDERS.md 6.5: 30003 is transient and 30004 a block, neither is the number).
 const optOutCodes = new Set(["21610", "63014"])
 const invalidNumberCodes = new Set(["30005", "30006", "21211", "21614", "21635"])
+// 30007 "Message filtered" (Twilio's error page; "Carrier Violation" before): the carrier or Twilio
+// refused the content or the sender, not the number, and the recipient never opted out.
+const filteredCodes = new Set(["30007"])
 
 const effectsOf = (event: Pick<NormalizedEvent, "type" | "details" | "channel">): ReadonlyArray<SideEffect> => {
   const { channel, details } = event
@@ -103,10 +107,20 @@ const effectsOf = (event: Pick<NormalizedEvent, "type" | "details" | "channel">)
           SideEffect.RecordActivity({ kind: "opted_out", title: `Opted out of ${channelLabel[channel]}`, reason: `error ${code}` })
         ]
       }
+      // A number that cannot receive is a hard bounce of the phone channel: marked bounced and suppressed.
       if (invalidNumberCodes.has(code)) {
         return [
+          ...(channel === "push" ? [] : [SideEffect.MarkBounced({ channel })]),
           SideEffect.Suppress({ channels: [channel], reason: "invalid", category: undefined }),
           SideEffect.RecordActivity({ kind: "invalid", title: `${channelLabel[channel]} number invalid`, reason: `error ${code}` })
+        ]
+      }
+      // Counted against the sender account as a refusal of the sender (like an email policy rejection);
+      // the number stays reachable and the recipient subscribed.
+      if (filteredCodes.has(code)) {
+        return [
+          SideEffect.CountForSender({ metric: "bounced" }),
+          SideEffect.RecordActivity({ kind: "blocked", title: `${channelLabel[channel]} filtered by the carrier`, reason: details.reason ?? `error ${code}` })
         ]
       }
       return []

@@ -67,7 +67,8 @@ export const escalations = (timeline: Timeline, threshold: number): ReadonlyArra
   return found
 }
 
-export const hasHardBounce = (timeline: Timeline): boolean => timeline.some((e) => e.mark === "c" && e.reason === "bounce")
+/** A cause that marks the contact's channel bounced by itself: a hard bounce, or a number that cannot receive. */
+export const hasHardBounce = (timeline: Timeline): boolean => timeline.some((e) => e.mark === "c" && (e.reason === "bounce" || e.reason === "invalid"))
 
 const earliestCause = (timeline: Timeline, threshold: number): Cause | null => {
   const causes: Array<Cause> = [

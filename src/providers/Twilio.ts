@@ -124,7 +124,10 @@ export const Status = Schema.Literal(
 )
 export type Status = typeof Status.Type
 
-/** Inbound and partially_delivered (meaning undocumented) statuses map to nothing and are skipped. */
+/**
+ * Inbound and partially_delivered (meaning undocumented) statuses map to nothing and are skipped,
+ * except a WhatsApp `received` that is a receipt, not an inbound message (`typeOf`).
+ */
 export const typeOfStatus: Record<Status, EventType | undefined> = {
   accepted: "queued",
   scheduled: "queued",
@@ -156,6 +159,17 @@ export const errorReasons: Readonly<Record<string, string>> = {
   "30008": "unknown error",
   "63014": "the WhatsApp user blocked the sender or opted out"
 }
+
+/**
+ * A WhatsApp message's `read` (the blue ticks) is its open; `received` reaches this route as a receipt
+ * of the recipient's device (the seed: read receipts "read, received" go into the row's events), so it
+ * is a delivery. An inbound message is also `received`, but carries a Body (Twilio's incoming message
+ * webhook): it stays skipped, as on SMS.
+ */
+const typeOf = (status: Status, channel: Channel, params: ReadonlyArray<Param>): EventType | undefined =>
+  status === "received" && channel === "whatsapp" && !params.some(([name]) => name === "Body" || name === "NumMedia")
+    ? "delivered"
+    : typeOfStatus[status]
 
 const statusExpected = oneOf(Status.literals)
 
@@ -215,9 +229,9 @@ export const decode = Effect.fnUntraced(function* (request: WebhookRequest, orgI
   if (unstorable !== undefined) return yield* new PayloadRejected({ path: unstorable, message: `${unstorable}: ${unstorableMessage}` })
   const callback = yield* decodeCallback(fieldsOf(params))
   const status = callback.MessageStatus
-  const type = typeOfStatus[status]
   const prefixed = /^([a-z][a-z0-9-]*):(.*)$/is.exec(callback.To)
   const channel = channelOf((callback.ChannelPrefix ?? prefixed?.[1])?.toLowerCase())
+  const type = channel === undefined ? undefined : typeOf(status, channel, params)
   if (type === undefined || channel === undefined) return []
   const address = (prefixed?.[2] ?? callback.To).trim()
   if (address === "") {

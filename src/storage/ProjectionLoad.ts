@@ -1,6 +1,6 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Schema } from "effect"
-import { statusPrecedence } from "../domain/Delivery.js"
+import { registrationSent, statusPrecedence } from "../domain/Delivery.js"
 import type { NormalizedEvent } from "../domain/Event.js"
 import { Channel, EventDetails, EventType, eventKey, normalizeAddress } from "../domain/Event.js"
 import { isSoftBounce } from "../domain/Lifecycle.js"
@@ -64,14 +64,22 @@ const recordEvents = (sql: SqlClient, entries: ReadonlyArray<InboxEvent>, delive
     }
     if (rows.size === 0) return new Set<string>()
     const pairs = [...rows.values()]
+    // A provider's own `sent` replaces the registration's stand-in (same statement: the DELETE sees the
+    // rows as they were before the INSERT), so a chronology holds one `sent` whichever came first.
     const inserted = yield* sql`
-      INSERT INTO delivery_events (delivery_id, org_id, type, occurred_at, provider, provider_event_name, provider_event_id, details)
-      SELECT u.delivery_id, i.event->>'orgId', i.event->>'type', (i.event->>'occurredAt')::timestamptz, i.event->>'provider',
-        i.event->>'providerEventName', i.event->>'providerEventId', i.event->'details'
-      FROM unnest(${pairs.map((p) => p[0])}::bigint[], ${pairs.map((p) => p[1])}::bigint[]) AS u(inbox_id, delivery_id)
-      JOIN ingest_inbox i ON i.id = u.inbox_id
-      ON CONFLICT (provider, provider_event_id) DO NOTHING
-      RETURNING provider, provider_event_id`.pipe(Effect.flatMap(decodeEventKeys))
+      WITH recorded AS (
+        INSERT INTO delivery_events (delivery_id, org_id, type, occurred_at, provider, provider_event_name, provider_event_id, details)
+        SELECT u.delivery_id, i.event->>'orgId', i.event->>'type', (i.event->>'occurredAt')::timestamptz, i.event->>'provider',
+          i.event->>'providerEventName', i.event->>'providerEventId', i.event->'details'
+        FROM unnest(${pairs.map((p) => p[0])}::bigint[], ${pairs.map((p) => p[1])}::bigint[]) AS u(inbox_id, delivery_id)
+        JOIN ingest_inbox i ON i.id = u.inbox_id
+        ON CONFLICT (provider, provider_event_id) DO NOTHING
+        RETURNING delivery_id, type, provider, provider_event_id),
+      replaced AS (
+        DELETE FROM delivery_events e USING recorded r
+        WHERE r.type = 'sent' AND e.delivery_id = r.delivery_id AND e.type = 'sent' AND e.provider = ${registrationSent.provider}
+          AND e.provider_event_id = ${registrationSent.idPrefix}::text || e.delivery_id)
+      SELECT provider, provider_event_id FROM recorded`.pipe(Effect.flatMap(decodeEventKeys))
     return new Set(inserted.map(eventKey))
   })
 

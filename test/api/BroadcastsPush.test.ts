@@ -38,7 +38,7 @@ layer(broadcastsService(), { excludeTestServices: true })("broadcasts: push resu
       }
       expect(yield* call(org, "POST", `/broadcast/${id}/push-results`, body)).toEqual({
         status: 200,
-        body: { sent: 1, bounced: 4, failed: 2, inactiveTokens: 4, accepted: 7, duplicates: 0 }
+        body: { sent: 1, bounced: 4, failed: 2, inactiveTokens: 4, accepted: 7, duplicates: 0, deliveries: expect.any(Array) }
       })
       yield* (yield* Pipeline).drain
 

@@ -13,7 +13,7 @@ const feedOf = (reply: { readonly status: number; readonly body: unknown }) => {
   return Schema.decodeUnknownSync(Feed)(reply.body)
 }
 
-/** Two broadcasts of one org with five events between them, a minute apart. */
+/** Two broadcasts of one org with five provider events between them, a minute apart, after three rows registered as sent (now). */
 const seed = (org: string) =>
   Effect.gen(function* () {
     const first = yield* createBroadcast(org)
@@ -41,13 +41,13 @@ layer(contactsService, { excludeTestServices: true })("the activity feed", (it) 
       const feed = feedOf(reply)
       expect(feed.nextCursor).toBeNull()
       expect(feed.items.map((i) => [i.providerMessageId, i.type])).toEqual([
-        ["m-2", "bounced"], ["m-3", "delivered"], ["m-1", "opened"], ["m-2", "delivered"], ["m-1", "delivered"]
+        ["m-3", "sent"], ["m-2", "sent"], ["m-1", "sent"], ["m-2", "bounced"], ["m-3", "delivered"], ["m-1", "opened"], ["m-2", "delivered"], ["m-1", "delivered"]
       ])
-      expect((reply.body as { items: ReadonlyArray<unknown> }).items[0]).toEqual({
+      expect((reply.body as { items: ReadonlyArray<unknown> }).items[3]).toEqual({
         broadcastId: first, recipient: "bob@example.com", channel: "email", providerMessageId: "m-2", type: "bounced",
         provider: "generic", providerEventName: "bounced", at: "2026-03-02T10:05:00.000Z", details: { bounceKind: "hard" }
       })
-      expect((reply.body as { items: ReadonlyArray<unknown> }).items[1]).toMatchObject({ broadcastId: second })
+      expect((reply.body as { items: ReadonlyArray<unknown> }).items[4]).toMatchObject({ broadcastId: second })
     }))
 
   it.effect("filters by dates, event and recipient, and pages by cursor without loss or repeats", () =>
@@ -62,11 +62,12 @@ layer(contactsService, { excludeTestServices: true })("the activity feed", (it) 
       do {
         const page = feedOf(yield* call(org, `/broadcast/activity?limit=2${cursor === null ? "" : `&cursor=${cursor}`}`))
         expect(page.items.length).toBeLessThanOrEqual(2)
-        seen.push(...page.items.map((i) => i.at))
+        // Rows registered in one call share their `sent` time: an item is its time, message and type.
+        seen.push(...page.items.map((i) => `${i.at}|${i.providerMessageId}|${i.type}`))
         cursor = page.nextCursor
       } while (cursor !== null)
-      expect(seen).toHaveLength(5)
-      expect(new Set(seen).size).toBe(5)
+      expect(seen).toHaveLength(8)
+      expect(new Set(seen).size).toBe(8)
       expect(yield* call(org, "/broadcast/activity?limit=1001")).toMatchObject({ status: 400, body: { error: "BadRequest", message: expect.stringMatching(/^limit: /) } })
       expect(yield* call(org, "/broadcast/activity?startDate=yesterday")).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^startDate: /) } })
       expect(yield* call(org, "/broadcast/activity?event=lost")).toMatchObject({ status: 400, body: { error: "BadRequest", message: expect.stringMatching(/^event/) } })
@@ -85,11 +86,12 @@ layer(contactsService, { excludeTestServices: true })("the activity feed", (it) 
           messageId: "m-1",
           deliveries: [{
             broadcastId: first, recipient: "ada@example.com", contactId: null, channel: "email", status: "opened", providerMessageId: "m-1",
-            events: [{ type: "delivered", at: "2026-03-01T10:01:00.000Z" }, { type: "opened", at: "2026-03-01T10:03:00.000Z" }]
+            events: [{ type: "delivered", at: "2026-03-01T10:01:00.000Z" }, { type: "opened", at: "2026-03-01T10:03:00.000Z" }, { type: "sent", at: expect.any(String) }]
           }],
           events: [
             { recipient: "ada@example.com", type: "delivered", provider: "generic", providerEventName: "delivered", providerEventId: expect.any(String), at: "2026-03-01T10:01:00.000Z", receivedAt: expect.any(String), details: {} },
-            { recipient: "ada@example.com", type: "opened", provider: "generic", providerEventName: "opened", providerEventId: expect.any(String), at: "2026-03-01T10:03:00.000Z", receivedAt: expect.any(String), details: {} }
+            { recipient: "ada@example.com", type: "opened", provider: "generic", providerEventName: "opened", providerEventId: expect.any(String), at: "2026-03-01T10:03:00.000Z", receivedAt: expect.any(String), details: {} },
+            { recipient: "ada@example.com", type: "sent", provider: "sendtrail", providerEventName: "registered", providerEventId: expect.stringMatching(/^registration:\d+$/), at: expect.any(String), receivedAt: expect.any(String), details: {} }
           ]
         }
       })

@@ -96,6 +96,24 @@ describe("delivery lifecycle", () => {
     expect(whatsapp.effects).toContainEqual(expect.objectContaining({ _tag: "OptOut", channels: ["whatsapp"] }))
   })
 
+  it("an invalid number marks the phone channel bounced and suppresses it, as a hard bounce does", () => {
+    for (const errorCode of ["30005", "21211", "21614"]) {
+      const result = apply(start, makeEvent({ type: "failed", channel: "sms", details: { errorCode } }))
+      expect(result.effects.map((e) => e._tag), errorCode).toEqual(["MarkBounced", "Suppress", "RecordActivity"])
+      expect(result.effects[0]).toMatchObject({ channel: "sms" })
+      expect(result.state.status).toBe("failed")
+    }
+  })
+
+  it("30007 (message filtered) counts against the sender and records why, without an opt-out or a suppression", () => {
+    const result = apply(start, makeEvent({ type: "failed", channel: "sms", details: { errorCode: "30007", reason: "message filtered" } }))
+    expect(result.effects).toEqual([
+      expect.objectContaining({ _tag: "CountForSender", metric: "bounced" }),
+      expect.objectContaining({ _tag: "RecordActivity", kind: "blocked", reason: "message filtered" })
+    ])
+    expect(result.state.status).toBe("failed")
+  })
+
   it("a send is counted once for the sender, by the first milestone that proves it left", () => {
     const delivered = apply(start, makeEvent({ type: "delivered" }))
     const sent = apply(delivered.state, makeEvent({ type: "sent" }))

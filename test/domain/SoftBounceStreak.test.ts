@@ -6,6 +6,7 @@ const soft = (at: number): TimelineEntry => ({ at, key: `s${at}`, deliveryId: at
 const delivered = (at: number): TimelineEntry => ({ at, key: `d${at}`, deliveryId: at, mark: "d" })
 const complaint = (at: number): TimelineEntry => ({ at, key: `c${at}`, deliveryId: at, mark: "c", reason: "complaint", source: "generic:complained" })
 const hard = (at: number): TimelineEntry => ({ at, key: `h${at}`, deliveryId: at, mark: "c", reason: "bounce", source: "generic:bounced" })
+const invalidNumber = (at: number): TimelineEntry => ({ at, key: `i${at}`, deliveryId: at, mark: "c", reason: "invalid", source: "twilio:failed" })
 const timeline = (...entries: ReadonlyArray<TimelineEntry>): Timeline => merge([], entries)
 
 describe("soft bounces in a row", () => {
@@ -45,6 +46,11 @@ describe("soft bounces in a row", () => {
       recorded: [], withdrawn: [{ run: "", at: 3, key: "s3", deliveryId: 3 }], bounced: null,
       replaced: { previous: "s3", cause: { at: 5, key: "c5", deliveryId: 5, mark: "c", reason: "complaint", source: "generic:complained", streak: false } }
     })
+  })
+
+  it("withdrawn, an invalid number keeps the flag as a hard bounce does", () => {
+    const escalated = timeline(soft(1), soft(3), invalidNumber(6))
+    expect(change(escalated, merge(escalated, [delivered(2)]), 2)).toMatchObject({ bounced: null, replaced: { previous: "s3", cause: { key: "i6", reason: "invalid" } } })
   })
 
   it("an earlier soft bounce moves the run's escalation earlier, and the suppression with it", () => {

@@ -336,6 +336,15 @@ describe("Twilio status callbacks", () => {
     })
   )
 
+  it.effect("a WhatsApp received receipt is a delivery; an inbound WhatsApp message (with a Body) is skipped", () =>
+    Effect.gen(function* () {
+      expect(yield* one(whatsappCallback("received"))).toMatchObject({
+        type: "delivered", providerEventName: "received", providerEventId: `${sid}:received`, channel: "whatsapp", recipient: "+15558675310"
+      })
+      expect(yield* ingest(whatsappCallback("received", { Body: "hello", NumMedia: "0" }))).toEqual([])
+    })
+  )
+
   it.effect("the whatsapp: prefix alone, or ChannelPrefix alone, selects the whatsapp channel", () =>
     Effect.gen(function* () {
       const prefixOnly = smsCallback("sent", { To: "WhatsApp:+15558675310" })
