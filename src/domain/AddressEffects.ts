@@ -4,7 +4,7 @@ import { eventKey } from "./Event.js"
 import { hardBounceEffects } from "./Lifecycle.js"
 import type { AddressEffect } from "./Projection.js"
 import { contactKey, escalationReason } from "./Projection.js"
-import type { SuppressionReason } from "./Records.js"
+import type { Activity, AuditEntry, Suppression } from "./Records.js"
 import { optOutEntry } from "./Records.js"
 import type { Cause } from "./SoftBounceStreak.js"
 
@@ -16,52 +16,34 @@ export interface ContactAddresses {
   readonly whatsapp: string | null
 }
 
-export interface SuppressionRow {
-  readonly orgId: string
-  readonly channel: Channel
-  readonly address: string
-  /** "" for the whole channel. */
-  readonly category: string
-  readonly reason: SuppressionReason
-  readonly source: string
-  readonly metadata: Record<string, unknown>
-}
+/** A suppression to write: '' is the whole channel's category (the table's key has no nulls). */
+export type SuppressionWrite = Omit<Suppression, "category" | "createdAt"> & { readonly category: string }
 
-export interface ActivityRow {
-  readonly orgId: string
+/** An activity to write, keyed by its source so a replay writes it once; `occurredAt` in epoch ms. */
+export type ActivityWrite = Omit<Activity, "id" | "contactId" | "deliveryId" | "occurredAt"> & {
   readonly contactId: string
   readonly deliveryId: number
-  readonly kind: string
-  readonly title: string
-  readonly reason: string | null
   readonly sourceKey: string
   readonly occurredAt: number
 }
 
-export interface AuditRow {
-  readonly orgId: string
-  readonly actor: string
-  readonly action: string
-  readonly subject: string
-  readonly details: Record<string, unknown>
-  readonly sourceKey: string
-}
+export type AuditWrite = Omit<AuditEntry, "id" | "sourceKey" | "createdAt"> & { readonly sourceKey: string }
 
 /** The rows a batch's address effects write, once the contacts are known. */
 export interface AddressWrites {
   /** Each keeps its earliest cause (`metadata.occurredAt`, then `eventKey`), whatever order the causes came in. */
-  readonly suppressions: ReadonlyArray<SuppressionRow>
+  readonly suppressions: ReadonlyArray<SuppressionWrite>
   /** Whole-channel suppressions whose recorded cause (`previous`) is no cause any more: the next one, or none. */
-  readonly replacedSuppressions: ReadonlyArray<Pick<SuppressionRow, "orgId" | "channel" | "address"> & {
+  readonly replacedSuppressions: ReadonlyArray<Pick<SuppressionWrite, "orgId" | "channel" | "address"> & {
     readonly previous: string
-    readonly cause: SuppressionRow | null
+    readonly cause: SuppressionWrite | null
   }>
   readonly bounced: ReadonlyArray<{ readonly contactId: string; readonly channel: Channel; readonly bounced: boolean }>
   readonly optOuts: ReadonlyArray<{ readonly contactId: string; readonly entry: string }>
   /** Upserted on (org, source key, kind): an escalation's row moves when an earlier soft bounce arrives. */
-  readonly activities: ReadonlyArray<ActivityRow>
+  readonly activities: ReadonlyArray<ActivityWrite>
   readonly withdrawnActivities: ReadonlyArray<{ readonly orgId: string; readonly sourceKey: string; readonly kind: string }>
-  readonly audits: ReadonlyArray<AuditRow>
+  readonly audits: ReadonlyArray<AuditWrite>
   readonly removals: ReadonlyArray<{ readonly broadcastId: string; readonly channel: Channel; readonly address: string; readonly reason: string }>
 }
 
@@ -69,7 +51,7 @@ const addressOn = (contact: ContactAddresses, channel: Channel): string | null =
   channel === "email" ? contact.email : channel === "sms" ? contact.phone : channel === "whatsapp" ? contact.whatsapp : null
 
 /** The whole-channel suppression a cause makes. */
-const causeRow = (orgId: string, channel: Channel, address: string, cause: Cause): SuppressionRow => ({
+const causeRow = (orgId: string, channel: Channel, address: string, cause: Cause): SuppressionWrite => ({
   orgId, channel, address, category: "", reason: cause.reason, source: cause.source,
   metadata: { eventKey: cause.key, occurredAt: new Date(cause.at).toISOString(), deliveryId: cause.deliveryId, ...(cause.streak ? { streak: true } : {}) }
 })
@@ -79,10 +61,10 @@ const escalationKey = (channel: Channel, address: string, run: string) => `soft-
 /** Turns effects into rows; `contacts` holds, by `contactKey`, the contact of every address with effects. */
 export const resolve = (effects: ReadonlyArray<AddressEffect>, contacts: ReadonlyMap<string, ContactAddresses>): AddressWrites => {
   const writes = {
-    suppressions: [] as Array<SuppressionRow>, replacedSuppressions: [] as Array<AddressWrites["replacedSuppressions"][number]>,
+    suppressions: [] as Array<SuppressionWrite>, replacedSuppressions: [] as Array<AddressWrites["replacedSuppressions"][number]>,
     bounced: [] as Array<{ contactId: string; channel: Channel; bounced: boolean }>, optOuts: [] as Array<{ contactId: string; entry: string }>,
-    activities: [] as Array<ActivityRow>, withdrawnActivities: [] as Array<{ orgId: string; sourceKey: string; kind: string }>,
-    audits: [] as Array<AuditRow>, removals: [] as Array<{ broadcastId: string; channel: Channel; address: string; reason: string }>
+    activities: [] as Array<ActivityWrite>, withdrawnActivities: [] as Array<{ orgId: string; sourceKey: string; kind: string }>,
+    audits: [] as Array<AuditWrite>, removals: [] as Array<{ broadcastId: string; channel: Channel; address: string; reason: string }>
   }
   for (const item of effects) {
     const contact = contacts.get(contactKey({ orgId: item.orgId, channel: item.channel, recipient: item.address }))

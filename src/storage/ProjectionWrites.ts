@@ -1,7 +1,7 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { DateTime, Effect } from "effect"
-import type { AddressWrites, SuppressionRow } from "../domain/AddressEffects.js"
+import type { AddressWrites, SuppressionWrite } from "../domain/AddressEffects.js"
 import { statusPrecedence } from "../domain/Delivery.js"
 import type { DeliveryState, TimelineChange } from "../domain/Projection.js"
 import { encodeTimeline } from "./ProjectionLoad.js"
@@ -44,7 +44,7 @@ export const writeDeliveries = (sql: SqlClient, deliveries: ReadonlyArray<Delive
 export const writeAddressEffects = (sql: SqlClient, writes: AddressWrites, at: Date) =>
   Effect.gen(function* () {
     // One row per key, its earliest cause; a row whose cause is earlier stays as it is.
-    const earliest = (s: SuppressionRow) => `${String(s.metadata.occurredAt)}|${String(s.metadata.eventKey)}`
+    const earliest = (s: SuppressionWrite) => `${String(s.metadata.occurredAt)}|${String(s.metadata.eventKey)}`
     const suppressions = [...writes.suppressions].sort((a, b) => (earliest(a) < earliest(b) ? -1 : earliest(a) > earliest(b) ? 1 : 0))
     yield* when(suppressions, () => sql`
       INSERT INTO suppressions AS s (org_id, channel, address, category, reason, source, metadata)
