@@ -45,6 +45,16 @@ export const ContactView = Schema.Struct({
 const id = HttpApiSchema.param("id", Schema.String)
 
 /** Handlers live in ContactsHttp.ts. The import reads its body raw: JSON or CSV, by content-type. */
+const address = { type: ["string", "null"] }
+const importBody = {
+  required: true,
+  description: "rows with at least one of email, phone (E.164), whatsapp; other keys or columns are kept as attributes",
+  content: {
+    "application/json": { schema: { type: "array", items: { type: "object", properties: { email: address, phone: address, whatsapp: address } } } },
+    "text/csv": { schema: { type: "string", description: "a header row naming email, phone, whatsapp and any attribute columns" } }
+  }
+}
+
 export class ContactsApi extends HttpApiGroup.make("contacts")
   .add(
     HttpApiEndpoint.post("importContacts", "/contacts/import")
@@ -53,6 +63,8 @@ export class ContactsApi extends HttpApiGroup.make("contacts")
       .addError(PayloadTooLarge)
       .addError(UnsupportedMediaType)
       .annotate(OpenApi.Summary, "Import contacts from a JSON array or a CSV (up to 100000 rows, 10 MiB); rows whose address is known are skipped, never merged")
+      // Read raw by the handler (JSON or CSV, by content-type), so the body is described here, not decoded.
+      .annotate(OpenApi.Override, { requestBody: importBody })
   )
   .add(
     HttpApiEndpoint.get("contact")`/contacts/${id}`

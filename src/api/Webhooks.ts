@@ -1,7 +1,8 @@
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as OpenApi from "@effect/platform/OpenApi"
-import { Schema } from "effect"
+import { JSONSchema, Schema } from "effect"
+import * as Generic from "../providers/Generic.js"
 import type { VendorName } from "../providers/Registry.js"
 import { Forbidden, NotFound, Overloaded, PayloadRejected, PayloadTooLarge, ServiceUnavailable, SignatureRejected } from "./Errors.js"
 
@@ -40,6 +41,24 @@ export const webhookRoutes: ReadonlyArray<WebhookRoute> = [
   { vendor: "ses", owner: "default", path: "/api/ses-events", summary: "Amazon SES events through SNS for the default org (SES_TOPIC_ARNS)" }
 ]
 
+const json = (schema: object, description: string) => ({ description, required: true, content: { "application/json": { schema } } })
+const { $schema: _, ...genericBody } = JSONSchema.make(Schema.encodedSchema(Generic.Body))
+const vendorFormat = (name: string) => `${name}'s own event format, unchanged (docs/providers.md); verified over the exact bytes`
+
+/** What each vendor posts, for the OpenAPI description; the receiver reads the bytes raw and decodes them itself. */
+const requestBodies: Record<VendorName, object> = {
+  generic: json(genericBody, "one event or an array of events (docs/webhooks.md)"),
+  sendgrid: json({ type: "array", items: { type: "object" } }, vendorFormat("SendGrid")),
+  mailgun: json({ type: "object", required: ["signature", "event-data"] }, vendorFormat("Mailgun")),
+  resend: json({ type: "object", required: ["type", "created_at", "data"] }, vendorFormat("Resend (Svix)")),
+  postmark: json({ type: "object", required: ["RecordType"] }, vendorFormat("Postmark")),
+  twilio: {
+    description: vendorFormat("Twilio's status callback"), required: true,
+    content: { "application/x-www-form-urlencoded": { schema: { type: "object", required: ["MessageSid", "MessageStatus"] } } }
+  },
+  ses: json({ type: "object", required: ["Type", "MessageId", "TopicArn", "Signature"] }, vendorFormat("Amazon SNS (an SES notification in its Message)"))
+}
+
 const pathParams = { default: Schema.Struct({}), connection: Schema.Struct({ connectionId: Schema.String }), org: Schema.Struct({ orgId: Schema.String }) }
 
 /**
@@ -55,6 +74,7 @@ export const WebhooksApi = webhookRoutes.reduce<HttpApiGroup.HttpApiGroup<"webho
       HttpApiEndpoint.post(`${route.vendor}.${route.owner}`, route.path).setPath(pathParams[route.owner])
         .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
         .annotate(OpenApi.Summary, route.summary)
+        .annotate(OpenApi.Override, { requestBody: requestBodies[route.vendor] })
     ),
   errors
 )

@@ -28,7 +28,9 @@ const millisOf = (input: unknown): number | undefined => {
   return utc === undefined ? undefined : DateTime.toEpochMillis(utc)
 }
 
-const Timestamp = Schema.transformOrFail(Schema.Unknown, Schema.DateTimeUtcFromSelf, {
+const Timestamp = Schema.transformOrFail(Schema.Unknown.annotations({
+  jsonSchema: { anyOf: [{ type: "string", format: "date-time" }, { type: "integer", minimum: earliest }], description: timestampExpected }
+}), Schema.DateTimeUtcFromSelf, {
   strict: true,
   decode: (input, _, ast) => {
     const millis = millisOf(input)
@@ -66,6 +68,9 @@ const WireEvent = Schema.Struct({
   data: Schema.optional(Schema.NullOr(WireData))
 }).annotations({ message: (issue) => `expected an event object, got ${show(issue.actual)}` })
 type WireEvent = typeof WireEvent.Type
+
+/** The body: one event or an array of them (docs/webhooks.md); the OpenAPI description shows it. */
+export const Body = Schema.Union(WireEvent, Schema.Array(WireEvent))
 
 const decodeOne = Schema.decodeUnknown(WireEvent, { errors: "first" })
 const decodeMany = Schema.decodeUnknown(Schema.Array(WireEvent), { errors: "first" })

@@ -57,3 +57,16 @@ describe("the OpenAPI description of org routes", () => {
     expect(withoutHeader.map(({ at }) => at)).toEqual([])
   })
 })
+
+describe("the OpenAPI description of raw bodies", () => {
+  it("every webhook route and the contact import declare their request bodies; the generic format in full", () => {
+    const posts = Object.entries(spec.paths).flatMap(([path, methods]) => (methods.post === undefined ? [] : [{ path, operation: methods.post }]))
+    const raw = posts.filter(({ path }) => path.startsWith("/connect/webhook/") || path === "/api/ses-events" || path === "/contacts/import")
+    expect(raw.length).toBe(15)
+    expect(raw.filter(({ operation }) => operation.requestBody === undefined).map(({ path }) => path)).toEqual([])
+    expect(spec.paths["/connect/webhook/twilio/status"]?.post?.requestBody?.content).toHaveProperty("application/x-www-form-urlencoded")
+    expect(spec.paths["/contacts/import"]?.post?.requestBody?.content).toHaveProperty("text/csv")
+    const generic = JSON.stringify(spec.paths["/connect/webhook/generic"]?.post?.requestBody)
+    for (const field of ["messageId", "recipient", "timestamp", "date-time", "soft_bounced"]) expect(generic).toContain(field)
+  })
+})
