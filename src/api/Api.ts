@@ -3,6 +3,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import type { Context } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { AdminApi } from "./Admin.js"
+import { BroadcastListsApi } from "./BroadcastLists.js"
 import { BroadcastsApi } from "./Broadcasts.js"
 import { ContactsApi } from "./Contacts.js"
 import { SuppressionsApi } from "./Suppressions.js"
@@ -33,6 +34,7 @@ export class Api extends HttpApi.make("sendtrail")
   .add(TrackingApi)
   .add(TrackingOrgApi)
   .add(BroadcastsApi)
+  .add(BroadcastListsApi)
   .add(ContactsApi)
   .add(SuppressionsApi)
   .add(ReportsApi)

@@ -41,6 +41,12 @@ export const Statuses = Schema.optionalWith(
   { default: () => [] }
 )
 
+/** One of a few words (a channel, a list status): a wrong one is refused naming every allowed one. */
+export const oneOf = <const Literals extends readonly [string, ...Array<string>]>(words: Schema.Literal<Literals>, what: string) =>
+  words.annotations({
+    message: (issue) => ({ message: `'${String(issue.actual)}' is not ${what}; expected ${words.literals.join(", ")}`, override: true })
+  })
+
 /** ISO 8601, as `Schema.DateTimeUtc` reads it. Describe it on the schema: a struct with defaults drops a field's own description. */
 export const Instant = Schema.DateTimeUtc.annotations({
   message: () => ({ message: "expected an ISO 8601 date or time", override: true }),

@@ -13,6 +13,7 @@ import { OpsMetrics } from "../metrics/OpsMetrics.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
 import { jsonBodyLimits, uniformDecodeErrors } from "./ErrorShape.js"
+import { BroadcastListsLive } from "./BroadcastListsHttp.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
 import { ContactsLive } from "./ContactsHttp.js"
 import { EventsLive } from "./EventsHttp.js"
@@ -27,7 +28,7 @@ import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
+  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 
