@@ -6,6 +6,7 @@ import { AdminApi } from "./Admin.js"
 import { BroadcastListsApi } from "./BroadcastLists.js"
 import { BroadcastsApi } from "./Broadcasts.js"
 import { ContactsApi } from "./Contacts.js"
+import { SenderAccountsApi } from "./SenderAccounts.js"
 import { SuppressionsApi } from "./Suppressions.js"
 import { TrackingApi } from "./Tracking.js"
 import { TrackingOrgApi } from "./TrackingOrg.js"
@@ -37,6 +38,7 @@ export class Api extends HttpApi.make("sendtrail")
   .add(BroadcastListsApi)
   .add(ContactsApi)
   .add(SuppressionsApi)
+  .add(SenderAccountsApi)
   .add(ReportsApi)
   .add(InsightsApi)
   .add(MetricsApi)

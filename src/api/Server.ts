@@ -22,13 +22,14 @@ import { HealthLive } from "./HealthHttp.js"
 import { InsightsLive } from "./InsightsHttp.js"
 import { ReportsLive } from "./ReportsHttp.js"
 import { OrgAuthLive } from "./OrgAuthHttp.js"
+import { SenderAccountsLive } from "./SenderAccountsHttp.js"
 import { SuppressionsLive } from "./SuppressionsHttp.js"
 import { TrackingOrgLive } from "./TrackingOrgHttp.js"
 import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
+  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 
