@@ -3,6 +3,7 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import type { Context } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { AdminApi } from "./Admin.js"
+import { AuditApi } from "./Audit.js"
 import { BroadcastListsApi } from "./BroadcastLists.js"
 import { BroadcastsApi } from "./Broadcasts.js"
 import { ContactsApi } from "./Contacts.js"
@@ -39,6 +40,7 @@ export class Api extends HttpApi.make("sendtrail")
   .add(ContactsApi)
   .add(SuppressionsApi)
   .add(SenderAccountsApi)
+  .add(AuditApi)
   .add(ReportsApi)
   .add(InsightsApi)
   .add(MetricsApi)

@@ -12,6 +12,7 @@ import { AppConfig } from "../AppConfig.js"
 import { OpsMetrics } from "../metrics/OpsMetrics.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
+import { AuditLive } from "./AuditHttp.js"
 import { jsonBodyLimits, uniformDecodeErrors } from "./ErrorShape.js"
 import { BroadcastListsLive } from "./BroadcastListsHttp.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
@@ -29,7 +30,7 @@ import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
+  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, AuditLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 
