@@ -1,9 +1,9 @@
 import { Data, DateTime, Effect, Option, Schema } from "effect"
-import * as Cursor from "../storage/Cursor.js"
 import type { Category, Channel } from "../domain/Event.js"
 import type { Broadcast } from "../domain/Records.js"
 import type { Counters } from "../domain/Rollup.js"
 import { BroadcastRepository } from "../storage/BroadcastRepository.js"
+import * as Cursor from "../storage/Cursor.js"
 import { RollupRepository } from "../storage/RollupRepository.js"
 
 /** No such broadcast in the caller's org; another org's broadcast is reported the same way. */
@@ -84,7 +84,7 @@ export class Broadcasts extends Effect.Service<Broadcasts>()("Sendtrail/Broadcas
       const items = rows.slice(0, limit)
       const last = items[items.length - 1]
       return {
-        items: items.map(({ micros: _, retryOf, counters, ...broadcast }): BroadcastListItem => ({ ...broadcast, retryOf, counters })),
+        items: items.map(({ micros: _, ...item }): BroadcastListItem => item),
         nextCursor: rows.length > limit && last !== undefined ? broadcastCursor.encode([orgId], { micros: last.micros, id: last.id }) : null
       }
     })
