@@ -3,8 +3,11 @@ import * as OpenApi from "@effect/platform/OpenApi"
 import type { Context } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { AdminApi } from "./Admin.js"
+import { AuditApi } from "./Audit.js"
+import { BroadcastListsApi } from "./BroadcastLists.js"
 import { BroadcastsApi } from "./Broadcasts.js"
 import { ContactsApi } from "./Contacts.js"
+import { SenderAccountsApi } from "./SenderAccounts.js"
 import { SuppressionsApi } from "./Suppressions.js"
 import { TrackingApi } from "./Tracking.js"
 import { TrackingOrgApi } from "./TrackingOrg.js"
@@ -34,8 +37,11 @@ export class Api extends HttpApi.make("sendtrail")
   .add(TrackingApi)
   .add(TrackingOrgApi)
   .add(BroadcastsApi)
+  .add(BroadcastListsApi)
   .add(ContactsApi)
   .add(SuppressionsApi)
+  .add(SenderAccountsApi)
+  .add(AuditApi)
   .add(ReportsApi)
   .add(InsightsApi)
   .add(MetricsApi)

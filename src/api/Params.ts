@@ -18,6 +18,12 @@ export const PageSize = Schema.optionalWith(
   { default: () => 100 }
 )
 
+/** One of a few words (a channel, a list status): a wrong one is refused naming every allowed one. */
+export const oneOf = <const Literals extends readonly [string, ...Array<string>]>(words: Schema.Literal<Literals>, what: string) =>
+  words.annotations({
+    message: (issue) => ({ message: `'${String(issue.actual)}' is not ${what}; expected ${words.literals.join(", ")}`, override: true })
+  })
+
 const isStatus = Schema.is(DeliveryStatus)
 
 /** `sent,delivered`: each a delivery status, repeats dropped; empty or absent is every status. */
@@ -49,7 +55,7 @@ export const Instant = Schema.DateTimeUtc.annotations({
 })
 
 /** `true` or `false`. */
-export const Flag = Schema.transform(Schema.Literal("true", "false"), Schema.Boolean, {
+export const Flag = Schema.transform(oneOf(Schema.Literal("true", "false"), "a flag"), Schema.Boolean, {
   strict: true,
   decode: (text) => text === "true",
   encode: (flag) => (flag ? "true" : "false")

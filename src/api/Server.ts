@@ -12,7 +12,9 @@ import { AppConfig } from "../AppConfig.js"
 import { OpsMetrics } from "../metrics/OpsMetrics.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
+import { AuditLive } from "./AuditHttp.js"
 import { jsonBodyLimits, uniformDecodeErrors } from "./ErrorShape.js"
+import { BroadcastListsLive } from "./BroadcastListsHttp.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
 import { ContactsLive } from "./ContactsHttp.js"
 import { EventsLive } from "./EventsHttp.js"
@@ -21,13 +23,14 @@ import { HealthLive } from "./HealthHttp.js"
 import { InsightsLive } from "./InsightsHttp.js"
 import { ReportsLive } from "./ReportsHttp.js"
 import { OrgAuthLive } from "./OrgAuthHttp.js"
+import { SenderAccountsLive } from "./SenderAccountsHttp.js"
 import { SuppressionsLive } from "./SuppressionsHttp.js"
 import { TrackingOrgLive } from "./TrackingOrgHttp.js"
 import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, ContactsLive, SuppressionsLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
+  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, AuditLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 

@@ -1,8 +1,9 @@
-import { Data, DateTime, Effect, Option } from "effect"
+import { Data, DateTime, Effect, Option, Schema } from "effect"
 import type { Category, Channel } from "../domain/Event.js"
 import type { Broadcast } from "../domain/Records.js"
 import type { Counters } from "../domain/Rollup.js"
 import { BroadcastRepository } from "../storage/BroadcastRepository.js"
+import * as Cursor from "../storage/Cursor.js"
 import { RollupRepository } from "../storage/RollupRepository.js"
 
 /** No such broadcast in the caller's org; another org's broadcast is reported the same way. */
@@ -23,6 +24,14 @@ export interface BroadcastView extends BroadcastRecord {
   readonly removedRecipientCount: number
   readonly counters: Counters | null
 }
+
+export interface BroadcastListItem extends BroadcastRecord {
+  readonly counters: Counters | null
+}
+
+/** `GET /broadcast`'s keyset: the last broadcast's creation time and id. */
+export const broadcastCursor = Cursor.scoped("broadcasts", Cursor.timeKey(Schema.String))
+export type BroadcastCursor = typeof broadcastCursor.Param.Type
 
 export const newBroadcastId = () => `b_${crypto.randomUUID().replaceAll("-", "")}`
 
@@ -68,6 +77,18 @@ export class Broadcasts extends Effect.Service<Broadcasts>()("Sendtrail/Broadcas
       } satisfies BroadcastView
     })
 
-    return { create, owned, view } as const
+    /** The org's broadcasts, newest first, with their counters; a page and the cursor of the next. */
+    const list = Effect.fn("Broadcasts.list")(function* (orgId: string, given: BroadcastCursor | undefined, limit: number) {
+      const before = yield* broadcastCursor.keyIn([orgId], given)
+      const rows = yield* broadcasts.newestFirst(orgId, before, limit + 1)
+      const items = rows.slice(0, limit)
+      const last = items[items.length - 1]
+      return {
+        items: items.map(({ micros: _, ...item }): BroadcastListItem => item),
+        nextCursor: rows.length > limit && last !== undefined ? broadcastCursor.encode([orgId], { micros: last.micros, id: last.id }) : null
+      }
+    })
+
+    return { create, owned, view, list } as const
   })
 }) {}

@@ -103,6 +103,17 @@ export const Broadcast = Schema.Struct({
 })
 export type Broadcast = typeof Broadcast.Type
 
+/** One address on a broadcast's list, per channel; one taken off it (unsubscribed) stays, with why and when. */
+export const BroadcastRecipient = Schema.Struct({
+  broadcastId: Schema.String,
+  channel: Channel,
+  address: Schema.String,
+  contactId: Schema.NullOr(Schema.String),
+  removedAt: Schema.NullOr(Schema.DateTimeUtc),
+  removedReason: Schema.NullOr(Schema.String)
+})
+export type BroadcastRecipient = typeof BroadcastRecipient.Type
+
 /** An organisation's account at a provider: which org its webhooks belong to and the secrets that verify them. */
 export const Connection = Schema.Struct({
   id: Schema.String,

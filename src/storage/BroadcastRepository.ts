@@ -4,7 +4,8 @@ import * as SqlSchema from "@effect/sql/SqlSchema"
 import { Effect, Option, Schema } from "effect"
 import { Channel } from "../domain/Event.js"
 import type { Broadcast } from "../domain/Records.js"
-import { BroadcastRow, column } from "./RowSchemas.js"
+import { Counters, rollupCounters } from "../domain/Rollup.js"
+import { BroadcastRecipientRow, BroadcastRow, column } from "./RowSchemas.js"
 import { decodeFirst, decodeRows, toDate } from "./Rows.js"
 
 /** A broadcast with where it was retried from and the size of its list. */
@@ -26,6 +27,20 @@ const decodeSummary = decodeFirst(Schema.Struct({
   listed: Schema.Number,
   removed: Schema.Number
 }))
+
+/** Which of a list's recipients: those on it, or those taken off it. */
+export interface RecipientFilter {
+  readonly channel: Channel | undefined
+  readonly removed: boolean | undefined
+}
+
+const decodeListed = decodeRows(Schema.Struct({
+  ...BroadcastRow.fields,
+  retryOf: column("retry_of", Schema.NullOr(Schema.String)),
+  micros: Schema.String,
+  counters: Schema.NullOr(Counters)
+}))
+const decodeRecipientRows = decodeRows(BroadcastRecipientRow)
 
 /** Broadcasts and their recipient lists; a removed recipient stays listed with why and when. */
 export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("Sendtrail/BroadcastRepository", {
@@ -95,6 +110,34 @@ export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("
       return Option.map(row, ({ retryOf, listed, removed, ...broadcast }): BroadcastSummary => ({ broadcast, retryOf, recipients: listed, removed }))
     }, Effect.orDie)
 
-    return { create, findById, addRecipients, recipients, removeRecipient, createRetry, summary } as const
+    const counters = sql.unsafe(`jsonb_build_object(${rollupCounters.map((c) => `'${c}', r.${c}`).join(", ")})`)
+
+    /** The org's broadcasts, newest first, keyset on (created_at, id) over index broadcasts_page; each with its rollup, if any. */
+    const newestFirst = Effect.fn("BroadcastRepository.newestFirst")(function* (orgId: string, before: { readonly micros: string; readonly id: string } | undefined, limit: number) {
+      return yield* decodeListed(yield* sql`
+        SELECT b.*, (extract(epoch FROM b.created_at) * 1000000)::int8::text AS micros,
+          CASE WHEN r.broadcast_id IS NULL THEN NULL ELSE ${counters} END AS counters
+        FROM broadcasts b LEFT JOIN rollup_broadcast r ON r.broadcast_id = b.id
+        WHERE b.org_id = ${orgId}
+          ${before === undefined ? sql`` : sql`AND (b.created_at, b.id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
+        ORDER BY b.created_at DESC, b.id DESC
+        LIMIT ${limit}`)
+    }, Effect.orDie)
+
+    /** A list's recipients after (channel, address), in that order: its primary key's. Only the org's broadcast has any. */
+    const recipientsAfter = Effect.fn("BroadcastRepository.recipientsAfter")(function* (
+      orgId: string, broadcastId: string, filter: RecipientFilter, after: readonly [Channel, string] | undefined, limit: number
+    ) {
+      return yield* decodeRecipientRows(yield* sql`
+        SELECT r.* FROM broadcast_recipients r JOIN broadcasts b ON b.id = r.broadcast_id AND b.org_id = ${orgId}
+        WHERE r.broadcast_id = ${broadcastId}
+          ${filter.channel === undefined ? sql`` : sql`AND r.channel = ${filter.channel}`}
+          ${filter.removed === undefined ? sql`` : filter.removed ? sql`AND r.removed_at IS NOT NULL` : sql`AND r.removed_at IS NULL`}
+          ${after === undefined ? sql`` : sql`AND (r.channel, r.address) > (${after[0]}, ${after[1]})`}
+        ORDER BY r.channel, r.address
+        LIMIT ${limit}`)
+    }, Effect.orDie)
+
+    return { create, findById, addRecipients, recipients, removeRecipient, createRetry, summary, newestFirst, recipientsAfter } as const
   })
 }) {}

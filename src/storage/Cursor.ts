@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { Effect, Schema } from "effect"
 
 const refusal = "not one this listing issued"
@@ -30,3 +31,29 @@ export const make = <A, I>(key: Schema.Schema<A, I>) => {
     Param: Schema.compose(Token, cursor).annotations({ message: () => ({ message: refusal, override: true }) })
   }
 }
+
+/**
+ * A keyset cursor bound to the listing it pages: `scope` names the listing and its filter (a broadcast's
+ * id, a channel, a date range…), and a cursor issued for another scope is refused like one never issued,
+ * rather than paging one filter's rows from a position in another's. The cursor holds a digest of the
+ * scope, not the filter values.
+ */
+export const scoped = <A, I>(listing: string, key: Schema.Schema<A, I>) => {
+  const cursor = make(Schema.Struct({ scope: Schema.String, key }))
+  const digest = (scope: ReadonlyArray<unknown>) =>
+    createHash("sha256").update(JSON.stringify([listing, ...scope])).digest("base64url").slice(0, 16)
+  return {
+    Param: cursor.Param,
+    encode: (scope: ReadonlyArray<unknown>, value: A) => cursor.encode({ scope: digest(scope), key: value }),
+    /** The key of a cursor issued for this scope; none without a cursor. */
+    keyIn: (scope: ReadonlyArray<unknown>, given: { readonly scope: string; readonly key: A } | undefined): Effect.Effect<A | undefined, InvalidCursor> =>
+      given === undefined
+        ? Effect.succeed(undefined)
+        : given.scope === digest(scope)
+        ? Effect.succeed(given.key)
+        : Effect.fail(new InvalidCursor({ cursor: cursor.encode(given) }))
+  }
+}
+
+/** A newest-first keyset: the row's time in whole microseconds since the epoch (PostgreSQL's own precision, as text) and its id. */
+export const timeKey = <A, I>(id: Schema.Schema<A, I>) => Schema.Struct({ micros: Schema.String.pipe(Schema.pattern(/^-?\d{1,18}$/)), id })

@@ -3,7 +3,7 @@ import type { DeliveryStatus, Milestones } from "../domain/Delivery.js"
 import { Delivery, DeliveryEvent, statusPrecedence } from "../domain/Delivery.js"
 import { Category } from "../domain/Event.js"
 import { DeadLetter, rawBodyFields } from "../domain/Ingest.js"
-import { Activity, AuditEntry, Broadcast, Connection, Contact, SenderAccount, Suppression } from "../domain/Records.js"
+import { Activity, AuditEntry, Broadcast, BroadcastRecipient, Connection, Contact, SenderAccount, Suppression } from "../domain/Records.js"
 
 /**
  * The persisted rows, one Schema per table: each decodes a row as pg hands it over (snake_case
@@ -52,6 +52,14 @@ export const BroadcastRow = Schema.Struct({
   ...Broadcast.fields,
   orgId: column("org_id", Schema.String),
   createdAt: column("created_at", Timestamp)
+})
+
+export const BroadcastRecipientRow = Schema.Struct({
+  ...BroadcastRecipient.fields,
+  broadcastId: column("broadcast_id", Schema.String),
+  contactId: column("contact_id", NullableString),
+  removedAt: column("removed_at", NullableTimestamp),
+  removedReason: column("removed_reason", NullableString)
 })
 
 export const ContactRow = Schema.Struct({

@@ -89,6 +89,14 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
         SELECT * FROM sender_accounts ${orgId === undefined ? sql`` : sql`WHERE org_id = ${orgId}`} ORDER BY org_id, id`)
     }, Effect.orDie)
 
+    /** The org's accounts by id; only the flagged ones, or only the others, when `flagged` is given. */
+    const forOrg = Effect.fn("SenderAccountRepository.forOrg")(function* (orgId: string, flagged: boolean | undefined) {
+      return yield* decodeAccounts(yield* sql`
+        SELECT * FROM sender_accounts WHERE org_id = ${orgId}
+          ${flagged === undefined ? sql`` : flagged ? sql`AND flagged_at IS NOT NULL` : sql`AND flagged_at IS NULL`}
+        ORDER BY id`)
+    }, Effect.orDie)
+
     /** Clears the flag; only a later count can set it again. */
     const unflag = Effect.fn("SenderAccountRepository.unflag")(function* (id: string, at: DateTime.Utc) {
       yield* sql`
@@ -97,6 +105,6 @@ export class SenderAccountRepository extends Effect.Service<SenderAccountReposit
       return yield* findById(id)
     }, Effect.orDie)
 
-    return { addCounts, count, findById, list, unflag } as const
+    return { addCounts, count, findById, list, forOrg, unflag } as const
   })
 }) {}

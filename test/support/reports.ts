@@ -14,10 +14,10 @@ export const register = (org: string, id: string, rows: ReadonlyArray<Record<str
     (reply) => expect(reply.status).toBe(200))
 
 /** Generic provider events for the org's rows, applied before returning. */
-export const providerEvents = (org: string, events: ReadonlyArray<{ readonly messageId: string; readonly recipient: string; readonly type: string; readonly at: string; readonly data?: Record<string, unknown> }>) =>
+export const providerEvents = (org: string, events: ReadonlyArray<{ readonly messageId: string; readonly recipient: string; readonly type: string; readonly at: string; readonly data?: Record<string, unknown>; readonly channel?: string }>) =>
   Effect.gen(function* () {
     const connection = yield* createConnection(org, "generic", { secret: genericOtherSecret })
-    const body = events.map((e) => ({ id: unique("evt-"), type: e.type, timestamp: e.at, messageId: e.messageId, recipient: e.recipient, data: e.data ?? {} }))
+    const body = events.map((e) => ({ id: unique("evt-"), type: e.type, timestamp: e.at, messageId: e.messageId, recipient: e.recipient, data: e.data ?? {}, ...(e.channel === undefined ? {} : { channel: e.channel }) }))
     expect((yield* post(`/connect/webhook/generic/${connection}`, genericRequest(genericOtherSecret, body))).status).toBe(200)
     yield* (yield* Pipeline).drain
   })
