@@ -125,7 +125,7 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
     const loaded = state.deliveries.get(deliveryRef(event))
     const delivery = loaded === undefined ? undefined : deliveries.get(loaded.id) ?? loaded
     if (delivery === undefined || delivery.orgId !== event.orgId) {
-      rejected.push({ index, reason: `the event names delivery ${event.deliveryId ?? deliveryRef(event)}, which is not one of org ${event.orgId}'s` })
+      rejected.push({ index, reason: `the event names delivery ${event.deliveryId ?? `(${event.provider} message ${event.providerMessageId} to ${event.recipient} on ${event.channel})`}, which is not one of org ${event.orgId}'s` })
       return
     }
     const key = eventKey(event)

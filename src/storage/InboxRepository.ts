@@ -1,4 +1,5 @@
 import * as SqlClient from "@effect/sql/SqlClient"
+import { storable } from "../domain/JsonText.js"
 import type { DateTime } from "effect"
 import { Effect, Option, Schema } from "effect"
 import { AckSql } from "./Database.js"
@@ -85,7 +86,7 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
     /** Counts the failed attempt and leaves the row for a retry at `retryAt`; returns the attempts so far. */
     const fail = Effect.fn("InboxRepository.fail")(function* (id: number, error: string, retryAt: DateTime.Utc) {
       const rows = yield* sql`
-        UPDATE ingest_inbox SET attempts = attempts + 1, last_error = ${error}, available_at = ${toDate(retryAt)}
+        UPDATE ingest_inbox SET attempts = attempts + 1, last_error = ${storable(error)}, available_at = ${toDate(retryAt)}
         WHERE id = ${id} RETURNING attempts`.pipe(Effect.flatMap(decodeAttempts))
       return rows[0]?.attempts ?? 0
     }, Effect.orDie)
