@@ -208,7 +208,7 @@ const correlationOfUrl = (url: string): Correlation => {
 
 const detailsOf = (callback: Callback, status: Status): EventDetails => {
   const code = callback.ErrorCode
-  const reason = callback.ErrorMessage ?? (code === undefined ? undefined : errorReasons[code]) ??
+  const reason = callback.ErrorMessage ?? (code !== undefined && Object.hasOwn(errorReasons, code) ? errorReasons[code] : undefined) ??
     (status === "canceled" ? "the scheduled message was canceled before it was sent" : undefined)
   return { ...(code === undefined ? {} : { errorCode: code }), ...(reason === undefined ? {} : { reason }) }
 }

@@ -417,6 +417,15 @@ describe("Twilio status callbacks", () => {
     if (Exit.isFailure(exit)) expect(Cause.failureOption(exit.cause).pipe(Option.getOrUndefined)).toBeInstanceOf(PayloadRejected)
   })
 
+  it.effect("an error code that names an Object property (valueOf, constructor, __proto__) is a code like any other, with no reason", () =>
+    Effect.gen(function* () {
+      for (const code of ["valueOf", "constructor", "__proto__", "toString"]) {
+        const [event] = yield* decode(request(callbackUrl, form([["MessageSid", "SM1"], ["MessageStatus", "failed"], ["To", "+15550001111"], ["ErrorCode", code]])), "org-1")
+        expect(Schema.validateSync(NormalizedEvent)(event!).details).toEqual({ errorCode: code })
+      }
+    })
+  )
+
   const fieldNames = fc.constantFrom("MessageSid", "SmsSid", "MessageStatus", "SmsStatus", "To", "ErrorCode", "ChannelPrefix", "x")
   const fieldValues = fc.oneof(fc.string(), fc.constantFrom(...Status.literals, "whatsapp:+1", "messenger:1", " "))
 
