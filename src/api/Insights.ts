@@ -3,6 +3,7 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { Channel } from "../domain/Event.js"
+import { CostTotal } from "../domain/Rollup.js"
 import { BadRequest, Forbidden, NotFound, Unauthorized } from "./Errors.js"
 import { OrgAuth } from "./OrgAuth.js"
 
@@ -21,6 +22,7 @@ const Rates = Schema.Struct({
   complaintRate: n.annotations({ description: "complained / sent; 0 when sent is 0" })
 })
 const IsoDate = Schema.String.annotations({ description: "a UTC date, YYYY-MM-DD", jsonSchema: { format: "date" } })
+const Costs = Schema.Array(CostTotal).annotations({ description: "the deliveries' costs, one entry per unit (by unit), each delivery's cost counted once" })
 
 export const StatsSeries = Schema.Struct({
   aggregatedBy: Schema.Literal("day", "week", "month"),
@@ -33,7 +35,8 @@ export const StatsSeries = Schema.Struct({
     start: IsoDate.annotations({ description: "first day counted, clipped to the range" }),
     end: IsoDate.annotations({ description: "last day counted, clipped to the range" }),
     counters: StatCounters,
-    rates: Rates
+    rates: Rates,
+    costs: Costs
   }))
 })
 
@@ -42,7 +45,8 @@ const Period = {
   endDate: IsoDate,
   counters: StatCounters,
   rates: Rates,
-  averageDeliveryMs: Schema.NullOr(n).annotations({ description: "mean time from sent to delivered; null when none was timed" })
+  averageDeliveryMs: Schema.NullOr(n).annotations({ description: "mean time from sent to delivered; null when none was timed" }),
+  costs: Costs
 }
 const Change = Schema.Struct({
   absolute: n,

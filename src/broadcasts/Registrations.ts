@@ -1,10 +1,10 @@
 import { DateTime, Effect, Option } from "effect"
 import { AppConfig } from "../AppConfig.js"
-import type { DeliveryStatus } from "../domain/Delivery.js"
+import type { Cost, DeliveryStatus } from "../domain/Delivery.js"
 import type { Channel } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
 import { BroadcastRepository } from "../storage/BroadcastRepository.js"
-import type { NewDelivery } from "../storage/DeliveryRepository.js"
+import type { NewDelivery, Registered } from "../storage/DeliveryRepository.js"
 import { DeliveryRepository } from "../storage/DeliveryRepository.js"
 import { RegistrationEvents } from "../storage/RegistrationEvents.js"
 import { RollupRepository } from "../storage/RollupRepository.js"
@@ -54,6 +54,24 @@ export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Re
             : Effect.void
         }), { discard: true })
 
+    /**
+     * The rows whose cost this registration sets, each once: those it created with one, and those found
+     * without one (a provider's event created them first, or an earlier call gave none), given the cost
+     * of the first input naming them.
+     */
+    const costed = (registered: ReadonlyArray<Registered>, rows: ReadonlyArray<NewDelivery>) =>
+      Effect.gen(function* () {
+        const created = registered.flatMap(({ delivery: d, created }) =>
+          created && d.cost !== null ? [{ orgId: d.orgId, broadcastId: d.broadcastId, channel: d.channel, unit: d.cost.unit, value: String(d.cost.value) }] : [])
+        const missing = new Map<number, Cost>()
+        registered.forEach(({ delivery: d }, i) => {
+          const cost = rows[i]!.cost
+          if (d.cost === null && cost !== null && !missing.has(d.id)) missing.set(d.id, cost)
+        })
+        const set = yield* deliveries.setMissingCosts([...missing].map(([id, cost]) => ({ id, cost })))
+        return [...created, ...set]
+      })
+
     const register = Effect.fn("Registrations.register")(function* (orgId: string, broadcastId: string, raw: ReadonlyArray<unknown>) {
       yield* withinLimit("deliveries", raw)
       const items = yield* decodeItems("deliveries", DeliveryInput, raw)
@@ -81,6 +99,7 @@ export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Re
         // same order, so a registration and a batch wait for each other instead of deadlocking.
         const day = DateTime.formatIsoDateUtc(at)
         yield* rollups.incrementMany([...countBy(sent.map((d) => d.channel))].map(([channel, n]) => ({ orgId, broadcastId, channel, day, counters: { sent: n } })))
+        yield* rollups.addCosts((yield* costed(registered, rows)).map((d) => ({ ...d, day })))
         const bySender = countBy(sent.flatMap((d) => d.senderAccountId ?? []))
         yield* senders.addCounts([...bySender].map(([id, n]) => ({ id, orgId, sent: n, delivered: 0, bounced: 0, complained: 0 })), at, senderPolicy)
         return registered

@@ -47,3 +47,21 @@ export const DailyRollup = Schema.Struct({
   counters: Counters
 })
 export type DailyRollup = typeof DailyRollup.Type
+
+/** The costs of deliveries in one unit (a currency code, credits, …): units are never added together. */
+export const CostTotal = Schema.Struct({
+  unit: Schema.String,
+  total: Schema.String.annotations({ description: "the exact decimal sum, as a string (e.g. \"0.0158\")" }),
+  count: Schema.Number.annotations({ description: "deliveries whose cost the total sums" })
+})
+export type CostTotal = typeof CostTotal.Type
+
+/** One delivery's cost to count: on its UTC date (YYYY-MM-DD), `value` a decimal string. */
+export interface CostIncrement {
+  readonly orgId: string
+  readonly broadcastId: string | null
+  readonly channel: Channel
+  readonly day: string
+  readonly unit: string
+  readonly value: string
+}

@@ -1,5 +1,6 @@
 import { Data, DateTime, Effect, Option } from "effect"
 import type { Channel } from "../domain/Event.js"
+import type { CostTotal } from "../domain/Rollup.js"
 import { emptyCounters } from "../domain/Rollup.js"
 import { BroadcastRepository } from "../storage/BroadcastRepository.js"
 import { RollupRepository } from "../storage/RollupRepository.js"
@@ -7,7 +8,7 @@ import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
 import { healthAlerts, healthThresholds } from "./Health.js"
 import type { Granularity } from "./Stats.js"
 import {
-  addDays, averageDeliveryMs, bucketCount, bucketize, changes, isIsoDate, rates, statCounters, sumCounters
+  addDays, averageDeliveryMs, bucketCount, bucketize, bucketStart, changes, isIsoDate, rates, statCounters, sumCounters
 } from "./Stats.js"
 
 export class InvalidStatsQuery extends Data.TaggedError("InvalidStatsQuery")<{ readonly message: string }> {}
@@ -27,6 +28,13 @@ export const maxBuckets = 1100
 const today = Effect.map(DateTime.now, DateTime.formatIsoDateUtc)
 const utc = (date: string) => DateTime.unsafeMake(`${date}T00:00:00Z`)
 
+/** Cost totals by the first day of their bucket, each bucket's units in order. */
+const costsByBucket = (rows: ReadonlyArray<CostTotal & { readonly bucket: string }>) => {
+  const buckets = new Map<string, Array<CostTotal>>()
+  for (const { bucket, ...total } of rows) buckets.set(bucket, [...(buckets.get(bucket) ?? []), total])
+  return buckets
+}
+
 /**
  * Stats, the 30-day summary and deliverability health, read from the rollups only (never events).
  * Read models over repositories the composition root provides; no in-memory twin is needed for them.
@@ -39,6 +47,8 @@ export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
 
     const countersBetween = (orgId: string, from: string, to: string, channel?: Channel) =>
       Effect.map(rollups.daily(orgId, utc(from), utc(to), channel), (rows) => sumCounters(rows.map((row) => row.counters)))
+    const costsBetween = (orgId: string, from: string, to: string) =>
+      Effect.map(rollups.costs(orgId, utc(from), utc(to), "range"), (rows) => rows.map(({ bucket: _, ...total }) => total))
 
     const stats = Effect.fn("Insights.stats")(function* (orgId: string, query: StatsQuery) {
       const by = query.aggregatedBy ?? "day"
@@ -56,19 +66,26 @@ export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
         const owned = yield* broadcasts.findById(broadcastId)
         if (Option.isNone(owned) || owned.value.orgId !== orgId) return yield* new StatsBroadcastNotFound({ message: `no broadcast '${broadcastId}'` })
         const counters = Option.getOrElse(yield* rollups.forBroadcast(broadcastId), () => emptyCounters)
+        const costs = yield* rollups.costsForBroadcast(broadcastId)
         return {
           aggregatedBy: by, startDate, endDate, channel: null, broadcastId,
           note: "a broadcast's rollup has no time dimension: one bucket covers the range, with the broadcast's counts over its whole life",
-          buckets: [{ start: startDate, end: endDate, counters: statCounters(counters), rates: rates(counters) }]
+          buckets: [{ start: startDate, end: endDate, counters: statCounters(counters), rates: rates(counters), costs }]
         }
       }
       if (bucketCount(startDate, endDate, by) > maxBuckets) {
         return yield* new InvalidStatsQuery({ message: `aggregatedBy: more than ${maxBuckets} buckets from ${startDate} to ${endDate}; use a coarser one or a shorter range` })
       }
-      const rows = yield* rollups.daily(orgId, utc(startDate), utc(endDate), query.channel)
+      const [rows, costRows] = yield* Effect.all([
+        rollups.daily(orgId, utc(startDate), utc(endDate), query.channel),
+        rollups.costs(orgId, utc(startDate), utc(endDate), by, query.channel)
+      ], { concurrency: 2 })
+      const costs = costsByBucket(costRows)
       return {
         aggregatedBy: by, startDate, endDate, channel: query.channel ?? null, broadcastId: null, note: null,
-        buckets: bucketize(rows, startDate, endDate, by).map((b) => ({ start: b.start, end: b.end, counters: statCounters(b.counters), rates: rates(b.counters) }))
+        buckets: bucketize(rows, startDate, endDate, by).map((b) => ({
+          start: b.start, end: b.end, counters: statCounters(b.counters), rates: rates(b.counters), costs: costs.get(bucketStart(b.start, by)) ?? []
+        }))
       }
     })
 
@@ -77,14 +94,17 @@ export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
       const startDate = addDays(endDate, -(defaultDays - 1))
       const previousEnd = addDays(startDate, -1)
       const previousStart = addDays(previousEnd, -(defaultDays - 1))
-      const [current, previous] = yield* Effect.all([
+      const [current, previous, currentCosts, previousCosts] = yield* Effect.all([
         countersBetween(orgId, startDate, endDate),
-        countersBetween(orgId, previousStart, previousEnd)
+        countersBetween(orgId, previousStart, previousEnd),
+        costsBetween(orgId, startDate, endDate),
+        costsBetween(orgId, previousStart, previousEnd)
       ], { concurrency: 2 })
-      const view = (c: typeof current) => ({ counters: statCounters(c), rates: rates(c), averageDeliveryMs: averageDeliveryMs(c) })
+      const view = (c: typeof current, costs: ReadonlyArray<CostTotal>) =>
+        ({ counters: statCounters(c), rates: rates(c), averageDeliveryMs: averageDeliveryMs(c), costs })
       return {
-        startDate, endDate, ...view(current),
-        previous: { startDate: previousStart, endDate: previousEnd, ...view(previous) },
+        startDate, endDate, ...view(current, currentCosts),
+        previous: { startDate: previousStart, endDate: previousEnd, ...view(previous, previousCosts) },
         change: changes(statCounters(current), statCounters(previous))
       }
     })

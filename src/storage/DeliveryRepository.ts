@@ -45,6 +45,12 @@ const decodeDelivery = decodeFirst(DeliveryRow)
 const decodeDeliveries = decodeRows(DeliveryRow)
 const decodeEvents = decodeRows(DeliveryEventRow)
 const decodeRecipients = decodeRows(DeliveredRecipient)
+/** A row whose cost was just set, with what its cost is counted under. */
+const CostedDelivery = Schema.Struct({
+  id: Schema.Number, orgId: column("org_id", Schema.String), broadcastId: column("broadcast_id", Schema.NullOr(Schema.String)),
+  channel: Channel, unit: Schema.String, value: Schema.String
+})
+const decodeCosted = decodeRows(CostedDelivery)
 
 /**
  * Delivery rows and their event chronology, for the API and send-time registration; the pipeline
@@ -121,6 +127,22 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
       })
     }, Effect.orDie)
 
+    /**
+     * Gives rows that have no cost the one named (the first cost given wins, docs/decisions.md), locking
+     * them in id order; answers the rows it set, their value as exact decimal text.
+     */
+    const setMissingCosts = Effect.fn("DeliveryRepository.setMissingCosts")(function* (costs: ReadonlyArray<{ readonly id: number; readonly cost: Cost }>) {
+      if (costs.length === 0) return []
+      return yield* decodeCosted(yield* sql`
+        UPDATE deliveries d SET cost_value = u.value, cost_unit = u.unit
+        FROM (SELECT u.* FROM json_to_recordset(${JSON.stringify(costs.map((c) => ({ id: c.id, value: c.cost.value, unit: c.cost.unit })))}::json)
+            AS u(id bigint, value numeric, unit text)
+          JOIN deliveries x ON x.id = u.id AND x.cost_value IS NULL
+          ORDER BY u.id FOR UPDATE OF x) u
+        WHERE d.id = u.id AND d.cost_value IS NULL
+        RETURNING d.id, d.org_id, d.broadcast_id, d.channel, d.cost_unit AS unit, d.cost_value::text AS value`)
+    }, Effect.orDie)
+
     /** One row, found or created (a provider's event or a send registered before). */
     const acquire = (input: NewDelivery) => Effect.map(registerMany([input]), (registered) => registered[0]!.delivery)
 
@@ -152,7 +174,7 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
     return {
       findForRecipient,
       findById, findByProviderMessage, acquire, events,
-      registerMany, recipientsWithStatus
+      registerMany, setMissingCosts, recipientsWithStatus
     } as const
   })
 }) {}

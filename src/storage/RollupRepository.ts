@@ -1,8 +1,8 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { DateTime, Effect, Option, Schema } from "effect"
 import { Channel } from "../domain/Event.js"
-import type { Counters, DailyRollup } from "../domain/Rollup.js"
-import { makeCounters, rollupCounters } from "../domain/Rollup.js"
+import type { CostIncrement, Counters, DailyRollup } from "../domain/Rollup.js"
+import { CostTotal, makeCounters, rollupCounters } from "../domain/Rollup.js"
 import type { RollupIncrement as DayIncrement } from "../domain/Projection.js"
 import { decodeFirst, decodeRows } from "./Rows.js"
 
@@ -20,6 +20,8 @@ const CounterRow = Schema.Record({ key: Schema.Literal(...rollupCounters), value
 const countersOf = (row: typeof CounterRow.Type): Counters => makeCounters((counter) => row[counter])
 const decodeCounters = decodeFirst(CounterRow)
 const decodeDays = decodeRows(Schema.Struct({ day: Schema.String, channel: Channel }, CounterRow))
+const decodeCosts = decodeRows(CostTotal)
+const decodeBucketCosts = decodeRows(Schema.Struct({ ...CostTotal.fields, bucket: Schema.String }))
 
 /** Pre-aggregated counters per broadcast and per org, day and channel, for reports that never scan deliveries. */
 export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtrail/RollupRepository", {
@@ -73,6 +75,54 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
       Effect.orDie
     )
 
-    return { increment, incrementMany, forBroadcast, daily } as const
+    /**
+     * Adds deliveries' costs, each counted once by its caller: one statement per table, summed per key
+     * in SQL (`numeric`, exact; a sum of JS numbers would not be), in key order as incrementMany.
+     */
+    const addCosts = Effect.fn("RollupRepository.addCosts")(function* (costs: ReadonlyArray<CostIncrement>) {
+      if (costs.length === 0) return
+      const recordset = sql`json_to_recordset(${JSON.stringify(costs)}::json)
+        AS u("orgId" text, "broadcastId" text, channel text, day date, unit text, value numeric)`
+      yield* sql`
+        INSERT INTO rollup_cost_daily AS r (org_id, day, channel, unit, total, count)
+        SELECT u."orgId", u.day, u.channel, u.unit, sum(u.value), count(*) FROM ${recordset} GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (org_id, day, channel, unit) DO UPDATE SET total = r.total + EXCLUDED.total, count = r.count + EXCLUDED.count`
+      if (costs.some((c) => c.broadcastId !== null)) {
+        yield* sql`
+          INSERT INTO rollup_cost_broadcast AS r (broadcast_id, unit, org_id, total, count)
+          SELECT u."broadcastId", u.unit, min(u."orgId"), sum(u.value), count(*) FROM ${recordset}
+          WHERE u."broadcastId" IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2
+          ON CONFLICT (broadcast_id, unit) DO UPDATE SET total = r.total + EXCLUDED.total, count = r.count + EXCLUDED.count`
+      }
+    }, Effect.orDie)
+
+    /** A broadcast's costs over its whole life, per unit. */
+    const costsForBroadcast = Effect.fn("RollupRepository.costsForBroadcast")(function* (broadcastId: string) {
+      return yield* decodeCosts(yield* sql`
+        SELECT unit, total::text AS total, count FROM rollup_cost_broadcast WHERE broadcast_id = ${broadcastId} AND count > 0 ORDER BY unit`)
+    }, Effect.orDie)
+
+    /**
+     * Costs per unit from `from` to `to` (UTC dates, both included), summed per bucket in SQL (exact):
+     * `bucket` is the first day of its day, ISO week (Monday) or calendar month, or `from` for the
+     * whole range; oldest first.
+     */
+    const costs = Effect.fn("RollupRepository.costs")(
+      function* (orgId: string, from: DateTime.Utc, to: DateTime.Utc, by: "day" | "week" | "month" | "range", channel?: Channel) {
+        const bucket = by === "range"
+          ? sql`${DateTime.formatIsoDateUtc(from)}::text`
+          : sql`to_char(date_trunc(${by}, day::timestamp), 'YYYY-MM-DD')`
+        return yield* decodeBucketCosts(yield* sql`
+          SELECT ${bucket} AS bucket, unit, sum(total)::text AS total, sum(count)::int8 AS count
+          FROM rollup_cost_daily
+          WHERE org_id = ${orgId} AND day BETWEEN ${DateTime.formatIsoDateUtc(from)}::date AND ${DateTime.formatIsoDateUtc(to)}::date
+            ${channel === undefined ? sql`` : sql`AND channel = ${channel}`}
+          GROUP BY 1, 2 HAVING sum(count) > 0
+          ORDER BY 1, 2`)
+      },
+      Effect.orDie
+    )
+
+    return { increment, incrementMany, forBroadcast, daily, addCosts, costsForBroadcast, costs } as const
   })
 }) {}
