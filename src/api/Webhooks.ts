@@ -1,5 +1,6 @@
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { JSONSchema, Schema } from "effect"
 import * as Generic from "../providers/Generic.js"
@@ -17,14 +18,18 @@ type Owner = "default" | "connection" | "org"
 export interface WebhookRoute {
   readonly vendor: VendorName
   readonly owner: Owner
+  /** Delivery events for the inbox, or a recipient's replies (STOP, START, …), applied at once. */
+  readonly receives: "events" | "replies"
   /** In the router's syntax: `:connectionId`, `:orgId`. */
   readonly path: `/${string}`
   readonly summary: string
 }
 
-const pair = (vendor: VendorName, path: `/${string}`, summary: string, connectionSummary: string): ReadonlyArray<WebhookRoute> => [
-  { vendor, owner: "default", path, summary },
-  { vendor, owner: "connection", path: `${path}/:connectionId`, summary: connectionSummary }
+const pair = (
+  vendor: VendorName, path: `/${string}`, summary: string, connectionSummary: string, receives: WebhookRoute["receives"] = "events"
+): ReadonlyArray<WebhookRoute> => [
+  { vendor, owner: "default", receives, path, summary },
+  { vendor, owner: "connection", receives, path: `${path}/:connectionId`, summary: connectionSummary }
 ]
 
 const generic = "Sendtrail's own signed format (docs/webhooks.md): x-webhook-signature = hex HMAC-SHA256 of the raw body"
@@ -37,8 +42,11 @@ export const webhookRoutes: ReadonlyArray<WebhookRoute> = [
   ...pair("resend", "/connect/webhook/resend", "Resend webhooks (Svix signature with RESEND_WEBHOOK_SECRET)", "Resend webhooks for a connection's account"),
   ...pair("postmark", "/connect/webhook/postmark", "Postmark webhooks (HTTP Basic with POSTMARK_WEBHOOK_USER / POSTMARK_WEBHOOK_PASSWORD)", "Postmark webhooks for a connection's account"),
   ...pair("twilio", "/connect/webhook/twilio/status", "Twilio SMS/WhatsApp status callbacks (X-Twilio-Signature with TWILIO_AUTH_TOKEN)", "Twilio status callbacks for a connection's account"),
-  { vendor: "ses", owner: "org", path: "/connect/webhook/ses/:orgId", summary: "Amazon SES events through an SNS subscription, for the org in the path (TopicArn must be allowed for it)" },
-  { vendor: "ses", owner: "default", path: "/api/ses-events", summary: "Amazon SES events through SNS for the default org (SES_TOPIC_ARNS)" }
+  ...pair("twilio", "/connect/webhook/twilio/inbound",
+    "Twilio incoming messages (signed like status callbacks): STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT opt the number out of SMS (WhatsApp for whatsapp: senders); START, YES, UNSTOP lift only what a STOP set; other replies go on the contact's timeline. Answers empty TwiML",
+    "Twilio incoming messages for a connection's account", "replies"),
+  { vendor: "ses", owner: "org", receives: "events", path: "/connect/webhook/ses/:orgId", summary: "Amazon SES events through an SNS subscription, for the org in the path (TopicArn must be allowed for it)" },
+  { vendor: "ses", owner: "default", receives: "events", path: "/api/ses-events", summary: "Amazon SES events through SNS for the default org (SES_TOPIC_ARNS)" }
 ]
 
 const json = (schema: object, description: string) => ({ description, required: true, content: { "application/json": { schema } } })
@@ -59,6 +67,15 @@ const requestBodies: Record<VendorName, object> = {
   ses: json({ type: "object", required: ["Type", "MessageId", "TopicArn", "Signature"] }, vendorFormat("Amazon SNS (an SES notification in its Message)"))
 }
 
+/** What a reply is answered with: no message back (Twilio sends its own STOP/START confirmations). */
+export const emptyTwiml = `<?xml version="1.0" encoding="UTF-8"?><Response></Response>`
+const EmptyTwiml = HttpApiSchema.Text({ contentType: "text/xml" }).annotations({ description: emptyTwiml })
+
+const replyBody = {
+  description: "Twilio's incoming-message webhook, unchanged; verified over the URL and parameters", required: true,
+  content: { "application/x-www-form-urlencoded": { schema: { type: "object", required: ["MessageSid", "From"] } } }
+}
+
 const pathParams = { default: Schema.Struct({}), connection: Schema.Struct({ connectionId: Schema.String }), org: Schema.Struct({ orgId: Schema.String }) }
 
 /**
@@ -71,10 +88,10 @@ const errors = HttpApiGroup.make("webhooks")
 export const WebhooksApi = webhookRoutes.reduce<HttpApiGroup.HttpApiGroup<"webhooks", HttpApiEndpoint.HttpApiEndpoint.Any, HttpApiGroup.HttpApiGroup.Error<typeof errors>>>(
   (group, route) =>
     group.add(
-      HttpApiEndpoint.post(`${route.vendor}.${route.owner}`, route.path).setPath(pathParams[route.owner])
-        .addSuccess(WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
+      HttpApiEndpoint.post(`${route.vendor}.${route.receives}.${route.owner}`, route.path).setPath(pathParams[route.owner])
+        .addSuccess(route.receives === "replies" ? EmptyTwiml : WebhookAccepted).addError(SignatureRejected).addError(PayloadRejected)
         .annotate(OpenApi.Summary, route.summary)
-        .annotate(OpenApi.Override, { requestBody: requestBodies[route.vendor] })
+        .annotate(OpenApi.Override, { requestBody: route.receives === "replies" ? replyBody : requestBodies[route.vendor] })
     ),
   errors
 )

@@ -6,6 +6,7 @@ import { ActivityRepository } from "../storage/ActivityRepository.js"
 import { ContactRepository } from "../storage/ContactRepository.js"
 import { SuppressionRepository } from "../storage/SuppressionRepository.js"
 import { Transactor } from "../storage/Transactor.js"
+import type { InboundReply } from "../providers/TwilioInbound.js"
 import { checkAddress } from "./Addresses.js"
 
 export class InvalidAddress extends Data.TaggedError("InvalidAddress")<{ readonly message: string }> {}
@@ -21,6 +22,9 @@ export interface AddSuppression {
 /** "+1 555 0100" finds the suppression of "+15550100", as an import or an admin addition stores it. */
 const canonical = (channel: Channel, address: string) =>
   Either.getOrElse(checkAddress(channel, address), () => normalizeAddress(channel, address))
+
+/** The source of suppressions a recipient's own STOP reply set: the only ones their START lifts. */
+const replySource = "reply"
 
 const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push" }
 
@@ -51,13 +55,13 @@ export class SuppressionList extends Effect.Service<SuppressionList>()("Sendtrai
       }
     )
 
-    const onTimeline = (orgId: string, channel: Channel, address: string, kind: string, title: string, reason: string | null) =>
+    const onTimeline = (orgId: string, channel: Channel, address: string, kind: string, title: string, reason: string | null, sourceKey = `api:${crypto.randomUUID()}`) =>
       Effect.gen(function* () {
         const contact = yield* contacts.findByAddress(orgId, channel, address)
         if (Option.isNone(contact)) return
         yield* activities.record({
           orgId, contactId: contact.value.id, deliveryId: null, kind, title, reason,
-          sourceKey: `api:${crypto.randomUUID()}`, occurredAt: yield* DateTime.now
+          sourceKey, occurredAt: yield* DateTime.now
         })
       })
 
@@ -97,6 +101,44 @@ export class SuppressionList extends Effect.Service<SuppressionList>()("Sendtrai
       }
     )
 
-    return { check, add, lift } as const
+    /**
+     * A recipient's reply to one of the org's numbers: STOP suppresses the channel (source `reply`), START
+     * lifts only what a STOP reply set (never a complaint, a bounce or an operator's entry), anything else
+     * is kept on the contact's timeline. Replaying the same message changes nothing. True when it changed the list.
+     */
+    const reply = Effect.fn("SuppressionList.reply")(function* (orgId: string, message: InboundReply) {
+      const { channel, address, messageSid, body } = message
+      const sourceKey = `reply:${messageSid}`
+      const label = channelLabel[channel]
+      const audit = (action: string) =>
+        activities.audit({ orgId, actor: "recipient", action, subject: `${channel}:${address}`, details: { source: replySource, messageSid, body }, sourceKey })
+      return yield* transaction(Effect.gen(function* () {
+        switch (message.intent) {
+          case "stop": {
+            const created = yield* suppressions.add({
+              orgId, channel, address, category: null, reason: "unsubscribe", source: replySource, metadata: { messageSid, body }
+            })
+            if (created) {
+              yield* audit("suppression.added")
+              yield* onTimeline(orgId, channel, address, "unsubscribed", `${label} opt-out reply`, body, sourceKey)
+            }
+            return created
+          }
+          case "start": {
+            const lifted = (yield* suppressions.removeFromSource(orgId, channel, address, replySource)) > 0
+            if (lifted) {
+              yield* audit("suppression.lifted")
+              yield* onTimeline(orgId, channel, address, "resubscribed", `${label} opt-in reply`, body, sourceKey)
+            }
+            return lifted
+          }
+          case "other":
+            yield* onTimeline(orgId, channel, address, "replied", `${label} reply`, body.slice(0, 1000), sourceKey)
+            return false
+        }
+      }))
+    })
+
+    return { check, add, lift, reply } as const
   })
 }) {}

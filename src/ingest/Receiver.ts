@@ -63,6 +63,15 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
       return others.reduce((attempt, next) => Effect.catchAll(attempt, (reason) => Effect.mapError(next, () => reason)), first)
     }
 
+    /** The org a request is for, once one of that org's verifiers vouches for it (inbound replies use this alone). */
+    const authenticate = (vendorName: VendorName, source: Source, request: WebhookRequest) =>
+      Effect.gen(function* () {
+        const vendor = providers.get(vendorName)
+        const { orgId, verifiers } = yield* resolve(vendor, source)
+        yield* verifyAny(verifiers, request, vendor.vendor).pipe(Effect.tapError((e) => stats.rejected(vendor.vendor, e.check)))
+        return orgId
+      })
+
     const receive = Effect.fnUntraced(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
       const vendor = providers.get(vendorName)
       // Before anything parses it, signed or not: some vendors' signatures live inside the JSON.
@@ -104,7 +113,7 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
       return result
     })
 
-    return { receive } as const
+    return { receive, authenticate } as const
   })
 }) {}
 

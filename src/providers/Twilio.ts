@@ -25,7 +25,7 @@ type Param = readonly [name: string, value: string]
 const text = new TextDecoder("utf-8")
 
 // A leading "&" keeps URLSearchParams from dropping a leading "?" of the body as if it were a query.
-const formParams = (rawBody: Uint8Array): ReadonlyArray<Param> => [...new URLSearchParams(`&${text.decode(rawBody)}`)]
+export const formParams = (rawBody: Uint8Array): ReadonlyArray<Param> => [...new URLSearchParams(`&${text.decode(rawBody)}`)]
 
 const queryOf = (url: string): URLSearchParams => {
   const withoutFragment = url.split("#")[0] ?? ""
@@ -186,7 +186,7 @@ type Callback = typeof Callback.Type
 const decodeCallback = decodeFirst(Callback)
 
 /** The first non-empty value of each parameter, trimmed; MessageSid and MessageStatus fall back to SmsSid and SmsStatus. */
-const fieldsOf = (params: ReadonlyArray<Param>): Record<string, string> => {
+export const fieldsOf = (params: ReadonlyArray<Param>): Record<string, string> => {
   const fields = new Map<string, string>()
   for (const [name, value] of params) if (!fields.has(name) && value.trim() !== "") fields.set(name, value.trim())
   for (const [name, alias] of [["MessageSid", "SmsSid"], ["MessageStatus", "SmsStatus"]] as const) {

@@ -112,6 +112,19 @@ export class SuppressionRepository extends Effect.Service<SuppressionRepository>
       return rows.length
     }, Effect.orDie)
 
+    /** Lifts the whole-channel suppression of the address when `source` set it; the count removed (0 or 1). */
+    const removeFromSource = Effect.fn("SuppressionRepository.removeFromSource")(
+      function* (orgId: string, channel: Channel, address: string, source: string) {
+        const rows = yield* sql`
+          DELETE FROM suppressions
+          WHERE org_id = ${orgId} AND channel = ${channel} AND address = ${normalizeAddress(channel, address)} AND category = ''
+            AND source = ${source}
+          RETURNING 1`
+        return rows.length
+      },
+      Effect.orDie
+    )
+
     /** The one suppression with exactly this key (a null category is the whole-channel one). */
     const find = Effect.fn("SuppressionRepository.find")(
       function* (orgId: string, channel: Channel, address: string, category: Category | null) {
@@ -123,6 +136,6 @@ export class SuppressionRepository extends Effect.Service<SuppressionRepository>
       Effect.orDie
     )
 
-    return { add, check, find, list, remove } as const
+    return { add, check, find, list, remove, removeFromSource } as const
   })
 }) {}
