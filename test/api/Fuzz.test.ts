@@ -2,6 +2,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer, Logger, LogLevel } from "effect"
 import { createBroadcast, jwtSecret, orgToken } from "../support/broadcasts.js"
 import { apiSeeds, fillPath, hostileAttempt, hostileBody, hostileParam, poisoned, webhookRoutes } from "../support/fuzz.js"
+import { webhookRoutes as declaredRoutes } from "../../src/api/Webhooks.js"
 import { adminKey, configuredEnvironment, vendorServices } from "../support/providerRoutes.js"
 import { baseUrl, inProcessService } from "../support/server.js"
 
@@ -35,6 +36,9 @@ layer(service, { excludeTestServices: true })("fuzzed bodies on every route", (i
       expect(outcomes.filter((o) => o.status >= 500)).toEqual([])
       expect(outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(0) // some near misses still decode
       expect((yield* Effect.promise(() => fetch(`${base}/health`))).status).toBe(200)
+      // Every route of the table but those whose path names an org or connection is fuzzed.
+      const fuzzed = new Set(webhookRoutes.map((route) => route.path))
+      expect(declaredRoutes.filter((route) => !route.path.includes(":") && !fuzzed.has(route.path)).map((route) => route.path)).toEqual([])
     }), { timeout: 120_000 })
 
   it.effect("no org API or admin route answers 5xx to hostile bodies and path parameters", () =>

@@ -110,6 +110,15 @@ export const webhookRoutes: ReadonlyArray<{ readonly path: string; readonly requ
     }
   },
   {
+    path: "/connect/webhook/twilio/inbound",
+    request: ({ body, signed }) => {
+      const params: Array<[string, string]> = [["MessageSid", unique("SM")], ["From", "+15550001111"], ["Body", new TextDecoder().decode(body).slice(0, 2000)]]
+      const form = new URLSearchParams(params).toString()
+      const signature = Twilio.sign(twilioDefaultToken, `${publicBaseUrl}/connect/webhook/twilio/inbound`, params)
+      return { body: signed ? form : body, headers: { "content-type": "application/x-www-form-urlencoded", ...(signed ? { "x-twilio-signature": signature } : {}) } }
+    }
+  },
+  {
     path: "/api/ses-events",
     request: ({ body, signed }) => signed
       ? { ...snsRequest({ Message: new TextDecoder().decode(body) }), headers: { "content-type": "text/plain; charset=UTF-8", "x-amz-sns-message-type": "Notification" } }
