@@ -47,6 +47,13 @@ const decodeAttributes = decodeFirst(Schema.Struct({ attributes: Schema.Record({
 /** Kept in their columns' names: they go straight back into the statement that links them. */
 const decodeOrphans = decodeRows(Schema.Struct({ org_id: Schema.String, token: Schema.String, id: Schema.String }))
 
+/** The columns a ContactRow decodes, of `contacts c`: its own and its push tokens. */
+export const contactColumns = (sql: SqlClient.SqlClient) => sql`
+  c.*, COALESCE((
+    SELECT jsonb_agg(jsonb_build_object('token', t.token, 'provider', t.provider, 'active', t.active)
+      ORDER BY t.created_at, t.token)
+    FROM push_tokens t WHERE t.contact_id = c.id), '[]'::jsonb) AS push_tokens`
+
 /**
  * Contacts found or created by address. Addresses are stored normalized (emails lower-case), so the
  * unique indexes on (org, address) make concurrent `ensure` calls from several instances agree.
@@ -55,12 +62,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const select = (where: Fragment) =>
-      sql`
-        SELECT c.*, COALESCE((
-          SELECT jsonb_agg(jsonb_build_object('token', t.token, 'provider', t.provider, 'active', t.active)
-            ORDER BY t.created_at, t.token)
-          FROM push_tokens t WHERE t.contact_id = c.id), '[]'::jsonb) AS push_tokens
-        FROM contacts c WHERE ${where}`.pipe(Effect.flatMap(decodeContact))
+      sql`SELECT ${contactColumns(sql)} FROM contacts c WHERE ${where}`.pipe(Effect.flatMap(decodeContact))
 
     const byAddress = (orgId: string, channel: Channel, address: string) => {
       const normalized = normalizeAddress(channel, address)
