@@ -6,10 +6,10 @@ import { Either, ParseResult, Schema } from "effect"
 import { checkEmail, checkPhone } from "../contacts/Addresses.js"
 import { contactCursor } from "../contacts/ContactList.js"
 import { Channel } from "../domain/Event.js"
-import { PushToken } from "../domain/Records.js"
+import { LastEngaged, PushToken } from "../domain/Records.js"
 import { BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized, UnsupportedMediaType } from "./Errors.js"
 import { OrgAuth } from "./OrgAuth.js"
-import { Flag, oneOf, PageSize } from "./Params.js"
+import { Flag, Instant, oneOf, PageSize } from "./Params.js"
 
 export const ImportReport = Schema.Struct({
   created: Schema.Number,
@@ -33,6 +33,7 @@ export const ContactView = Schema.Struct({
   bouncedChannels: Schema.Array(Channel),
   optedOut: Schema.Array(Schema.String).annotations({ description: "a channel (\"email\") or a channel and category (\"email:marketing\")" }),
   pushTokens: Schema.Array(PushToken),
+  lastEngagedAt: LastEngaged.annotations({ description: "per channel, the last open or click not flagged as a machine's; a channel never engaged on is absent" }),
   createdAt: Schema.DateTimeUtc,
   updatedAt: Schema.DateTimeUtc,
   activities: Schema.Array(Schema.Struct({
@@ -70,6 +71,9 @@ export const ContactListParams = Schema.Struct({
   })),
   optedOut: Schema.optional(oneOf(Channel, "a channel").annotations({ description: "opted out of the channel or of one of its categories" })),
   suppressed: Schema.optional(Flag.annotations({ description: "whether one of its addresses is on the suppression list" })),
+  lastEngagedBefore: Schema.optional(Instant.annotations({
+    description: "ISO 8601; contacts that engaged (a human open or click) on some channel, and last before this time on every channel"
+  })),
   pageSize: PageSize.annotations({ description: "contacts per page" }),
   cursor: Schema.optional(contactCursor.Param)
 })

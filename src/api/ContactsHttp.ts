@@ -43,7 +43,8 @@ export const ContactsLive = HttpApiBuilder.group(Api, "contacts", (handlers) =>
       .handle("list", ({ urlParams: { cursor, pageSize, ...filter } }) =>
         Effect.flatMap(CurrentOrg, ({ orgId }) =>
           list.page(orgId, {
-            email: filter.email, phone: filter.phone, q: filter.q, bounced: filter.bounced, optedOut: filter.optedOut, suppressed: filter.suppressed
+            email: filter.email, phone: filter.phone, q: filter.q, bounced: filter.bounced, optedOut: filter.optedOut, suppressed: filter.suppressed,
+            lastEngagedBefore: filter.lastEngagedBefore
           }, cursor, pageSize)).pipe(
           Effect.catchTag("InvalidCursor", (e) => Effect.fail({ error: "BadRequest" as const, message: e.message }))
         ))
@@ -58,6 +59,7 @@ export const ContactsLive = HttpApiBuilder.group(Api, "contacts", (handlers) =>
           return {
             ...contact,
             attributes,
+            lastEngagedAt: yield* list.lastEngagedAt(contact.id),
             activities: timeline.map((a) => ({ id: a.id, kind: a.kind, title: a.title, reason: a.reason, deliveryId: a.deliveryId, occurredAt: a.occurredAt }))
           }
         }))
