@@ -1,6 +1,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { Effect, Layer, Option } from "effect"
 import { ContactImport } from "../contacts/ContactImport.js"
+import { ContactList } from "../contacts/ContactList.js"
 import type { ImportFormat } from "../contacts/ContactImport.js"
 import { ActivityRepository } from "../storage/ActivityRepository.js"
 import { ContactRepository } from "../storage/ContactRepository.js"
@@ -20,6 +21,7 @@ export const ContactsLive = HttpApiBuilder.group(Api, "contacts", (handlers) =>
     const importer = yield* ContactImport
     const contacts = yield* ContactRepository
     const activities = yield* ActivityRepository
+    const list = yield* ContactList
     const notFound = (id: string) => Effect.fail({ error: "NotFound" as const, message: `no contact '${id}'` })
 
     return handlers
@@ -38,6 +40,14 @@ export const ContactsLive = HttpApiBuilder.group(Api, "contacts", (handlers) =>
             ImportRejected: (e) => Effect.fail({ error: "BadRequest" as const, message: e.message })
           })
         ))
+      .handle("list", ({ urlParams: { cursor, pageSize, ...filter } }) =>
+        Effect.flatMap(CurrentOrg, ({ orgId }) =>
+          list.page(orgId, {
+            email: filter.email, phone: filter.phone, q: filter.q, bounced: filter.bounced, optedOut: filter.optedOut, suppressed: filter.suppressed,
+            lastEngagedBefore: filter.lastEngagedBefore
+          }, cursor, pageSize)).pipe(
+          Effect.catchTag("InvalidCursor", (e) => Effect.fail({ error: "BadRequest" as const, message: e.message }))
+        ))
       .handle("contact", ({ path }) =>
         Effect.gen(function* () {
           const { orgId } = yield* CurrentOrg
@@ -49,7 +59,8 @@ export const ContactsLive = HttpApiBuilder.group(Api, "contacts", (handlers) =>
           return {
             ...contact,
             attributes,
+            lastEngagedAt: yield* list.lastEngagedAt(contact.id),
             activities: timeline.map((a) => ({ id: a.id, kind: a.kind, title: a.title, reason: a.reason, deliveryId: a.deliveryId, occurredAt: a.occurredAt }))
           }
         }))
-  })).pipe(Layer.provide(ContactImport.Default))
+  })).pipe(Layer.provide(Layer.merge(ContactImport.Default, ContactList.Default)))

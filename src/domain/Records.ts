@@ -33,6 +33,12 @@ export const PushToken = Schema.Struct({
 })
 export type PushToken = typeof PushToken.Type
 
+const engagedAt = Schema.optionalWith(Schema.DateTimeUtc, { exact: true })
+
+/** Per channel, the time of the contact's last open or click not flagged as a machine's; a channel never engaged on is absent. */
+export const LastEngaged = Schema.Struct({ email: engagedAt, sms: engagedAt, whatsapp: engagedAt, push: engagedAt })
+export type LastEngaged = typeof LastEngaged.Type
+
 export const Contact = Schema.Struct({
   id: Schema.String,
   orgId: Schema.String,

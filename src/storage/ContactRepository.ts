@@ -5,6 +5,7 @@ import type { ContactAddresses } from "../domain/AddressEffects.js"
 import { Channel, channels, normalizeAddress } from "../domain/Event.js"
 import type { Address } from "../domain/Projection.js"
 import { contactKey } from "../domain/Projection.js"
+import { linkDeliveriesTo } from "./ContactLinks.js"
 import { ContactRow, column } from "./RowSchemas.js"
 import { decodeFirst, decodeRows } from "./Rows.js"
 
@@ -47,6 +48,13 @@ const decodeAttributes = decodeFirst(Schema.Struct({ attributes: Schema.Record({
 /** Kept in their columns' names: they go straight back into the statement that links them. */
 const decodeOrphans = decodeRows(Schema.Struct({ org_id: Schema.String, token: Schema.String, id: Schema.String }))
 
+/** The columns a ContactRow decodes, of `contacts c`: its own and its push tokens. */
+export const contactColumns = (sql: SqlClient.SqlClient) => sql`
+  c.*, COALESCE((
+    SELECT jsonb_agg(jsonb_build_object('token', t.token, 'provider', t.provider, 'active', t.active)
+      ORDER BY t.created_at, t.token)
+    FROM push_tokens t WHERE t.contact_id = c.id), '[]'::jsonb) AS push_tokens`
+
 /**
  * Contacts found or created by address. Addresses are stored normalized (emails lower-case), so the
  * unique indexes on (org, address) make concurrent `ensure` calls from several instances agree.
@@ -55,12 +63,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
     const select = (where: Fragment) =>
-      sql`
-        SELECT c.*, COALESCE((
-          SELECT jsonb_agg(jsonb_build_object('token', t.token, 'provider', t.provider, 'active', t.active)
-            ORDER BY t.created_at, t.token)
-          FROM push_tokens t WHERE t.contact_id = c.id), '[]'::jsonb) AS push_tokens
-        FROM contacts c WHERE ${where}`.pipe(Effect.flatMap(decodeContact))
+      sql`SELECT ${contactColumns(sql)} FROM contacts c WHERE ${where}`.pipe(Effect.flatMap(decodeContact))
 
     const byAddress = (orgId: string, channel: Channel, address: string) => {
       const normalized = normalizeAddress(channel, address)
@@ -155,14 +158,17 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
         contacts.map((c) => { const address = pick(c); return address === null ? null : normalizeAddress(channel, address) })
       // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
       const rows = yield* sql`
-        INSERT INTO contacts (id, org_id, email, phone, whatsapp, attributes)
-        SELECT u.id, ${orgId}, u.email, u.phone, u.whatsapp, u.attributes::jsonb
-        FROM unnest(${ids}::text[], ${column((c) => c.email, "email")}::text[], ${column((c) => c.phone, "sms")}::text[],
-          ${column((c) => c.whatsapp, "whatsapp")}::text[], ${contacts.map((c) => JSON.stringify(c.attributes))}::text[])
-          WITH ORDINALITY AS u(id, email, phone, whatsapp, attributes, n)
-        ORDER BY u.n
-        ON CONFLICT DO NOTHING
-        RETURNING id`.pipe(Effect.flatMap(decodeIds))
+        WITH made AS (
+          INSERT INTO contacts (id, org_id, email, phone, whatsapp, attributes)
+          SELECT u.id, ${orgId}, u.email, u.phone, u.whatsapp, u.attributes::jsonb
+          FROM unnest(${ids}::text[], ${column((c) => c.email, "email")}::text[], ${column((c) => c.phone, "sms")}::text[],
+            ${column((c) => c.whatsapp, "whatsapp")}::text[], ${contacts.map((c) => JSON.stringify(c.attributes))}::text[])
+            WITH ORDINALITY AS u(id, email, phone, whatsapp, attributes, n)
+          ORDER BY u.n
+          ON CONFLICT DO NOTHING
+          RETURNING id, org_id, email, phone, whatsapp),
+        linked AS (${linkDeliveriesTo(sql, "made")})
+        SELECT id FROM made`.pipe(Effect.flatMap(decodeIds))
       const created = new Set(rows.map((row) => row.id))
       return ids.map((id): string | null => created.has(id) ? id : null)
     }, Effect.orDie)
@@ -209,12 +215,15 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
         const column = (channel: Channel) => others.map((a) => (a.channel === channel ? a.address : null))
         // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
         yield* sql`
-          INSERT INTO contacts (id, org_id, email, phone, whatsapp)
-          SELECT u.id, u.org_id, u.email, u.phone, u.whatsapp
-          FROM unnest(${others.map(() => crypto.randomUUID())}::text[], ${others.map((a) => a.orgId)}::text[], ${column("email")}::text[],
-            ${column("sms")}::text[], ${column("whatsapp")}::text[]) AS u(id, org_id, email, phone, whatsapp)
-          ORDER BY u.org_id, u.email, u.phone, u.whatsapp
-          ON CONFLICT DO NOTHING`
+          WITH made AS (
+            INSERT INTO contacts (id, org_id, email, phone, whatsapp)
+            SELECT u.id, u.org_id, u.email, u.phone, u.whatsapp
+            FROM unnest(${others.map(() => crypto.randomUUID())}::text[], ${others.map((a) => a.orgId)}::text[], ${column("email")}::text[],
+              ${column("sms")}::text[], ${column("whatsapp")}::text[]) AS u(id, org_id, email, phone, whatsapp)
+            ORDER BY u.org_id, u.email, u.phone, u.whatsapp
+            ON CONFLICT DO NOTHING
+            RETURNING id, org_id, email, phone, whatsapp)
+          ${linkDeliveriesTo(sql, "made")}`
       }
       if (push.length > 0) {
         // The token row is the lock: whoever links it first owns it, so no instance leaves an orphan contact.
@@ -229,8 +238,13 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
         if (orphans.length > 0) {
           const made = JSON.stringify(orphans)
           yield* sql`INSERT INTO contacts (id, org_id) SELECT id, org_id FROM json_to_recordset(${made}::json) AS k(id text, org_id text)`
-          yield* sql`UPDATE push_tokens t SET contact_id = k.id
-            FROM json_to_recordset(${made}::json) AS k(org_id text, token text, id text) WHERE t.org_id = k.org_id AND t.token = k.token`
+          yield* sql`
+            WITH linked AS (
+              UPDATE push_tokens t SET contact_id = k.id
+              FROM json_to_recordset(${made}::json) AS k(org_id text, token text, id text) WHERE t.org_id = k.org_id AND t.token = k.token
+              RETURNING t.org_id, t.token, t.contact_id)
+            UPDATE deliveries d SET contact_id = l.contact_id FROM linked l
+            WHERE d.org_id = l.org_id AND d.channel = 'push' AND d.recipient = l.token AND d.contact_id IS NULL`
         }
       }
       yield* byAddress(missing)

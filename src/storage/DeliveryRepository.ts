@@ -3,6 +3,7 @@ import { DateTime, Effect, Schema } from "effect"
 import type { Cost, Delivery, DeliveryStatus } from "../domain/Delivery.js"
 import { statusPrecedence } from "../domain/Delivery.js"
 import { Channel, normalizeAddress } from "../domain/Event.js"
+import { contactOfRecipient } from "./ContactLinks.js"
 import { column, DeliveryEventRow, DeliveryRow } from "./RowSchemas.js"
 import { decodeFirst, decodeRows } from "./Rows.js"
 
@@ -96,7 +97,8 @@ export class DeliveryRepository extends Effect.Service<DeliveryRepository>()("Se
       const inserted = yield* sql`
         INSERT INTO deliveries (org_id, broadcast_id, contact_id, recipient, channel, status, provider, provider_message_id,
           sender_account_id, cost_value, cost_unit, ${sql.csv(statusPrecedence.map((s) => sql`${sql(`${s}_at`)}`))}, created_at, updated_at)
-        SELECT u.org_id, u.broadcast_id, u.contact_id, u.recipient, u.channel, u.status, u.provider, u.provider_message_id,
+        SELECT u.org_id, u.broadcast_id, COALESCE(u.contact_id, ${contactOfRecipient(sql, "u")}), u.recipient, u.channel, u.status,
+          u.provider, u.provider_message_id,
           u.sender_account_id, u.cost_value, u.cost_unit,
           ${sql.csv(statusPrecedence.map((s) => sql`CASE WHEN u.reached AND u.status = ${s} THEN u.at END`))}, u.at, u.at
         FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS u(org_id text, broadcast_id text, contact_id text,

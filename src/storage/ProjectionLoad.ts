@@ -9,6 +9,7 @@ import type { SuppressionReason } from "../domain/Records.js"
 import { contactKey, deliveryRef, keyRef, timelineMark } from "../domain/Projection.js"
 import type { Timeline, TimelineEntry } from "../domain/SoftBounceStreak.js"
 import { merge } from "../domain/SoftBounceStreak.js"
+import { contactOfRecipient } from "./ContactLinks.js"
 import { column, deliveryState, DeliveryStateRow, deliveryStateColumns } from "./RowSchemas.js"
 import { decodeRows } from "./Rows.js"
 
@@ -119,7 +120,8 @@ export const loadBatchState = (sql: SqlClient, entries: ReadonlyArray<InboxEvent
       made AS (
         INSERT INTO deliveries AS d (org_id, broadcast_id, contact_id, recipient, channel, status, provider, provider_message_id,
           sender_account_id, created_at, updated_at)
-        SELECT org_id, broadcast_id, contact_id, recipient, channel, 'queued', provider, provider_message_id, sender_account_id, ${at}, ${at}
+        SELECT org_id, broadcast_id, COALESCE(contact_id, ${contactOfRecipient(sql, "k")}), recipient, channel, 'queued', provider,
+          provider_message_id, sender_account_id, ${at}, ${at}
         FROM k WHERE NOT EXISTS (SELECT 1 FROM found d WHERE ${matches})
         ORDER BY org_id, provider, provider_message_id, recipient
         ON CONFLICT (org_id, provider, provider_message_id, recipient) WHERE provider_message_id IS NOT NULL DO NOTHING

@@ -2,6 +2,7 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Data, DateTime, Effect, Either, Schema } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { resolve } from "../domain/AddressEffects.js"
+import { lastEngagements } from "../domain/Engagement.js"
 import type { NormalizedEvent } from "../domain/Event.js"
 import { NormalizedEvent as NormalizedEventSchema } from "../domain/Event.js"
 import type { InboxEntry } from "../domain/Ingest.js"
@@ -9,6 +10,7 @@ import type { Address } from "../domain/Projection.js"
 import { contactKey, project } from "../domain/Projection.js"
 import type { SenderAccount } from "../domain/Records.js"
 import { ContactRepository } from "./ContactRepository.js"
+import { writeEngagements } from "./EngagementWrites.js"
 import type { Claim } from "./InboxRepository.js"
 import { InboxRepository } from "./InboxRepository.js"
 import * as KeyOwnership from "./KeyOwnership.js"
@@ -89,6 +91,10 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
           const found = addresses.size === 0 ? new Map() : yield* contacts.ensureMany([...addresses.values()])
           yield* writeDeliveries(sql, changes.deliveries, at)
           yield* writeAddressEffects(sql, resolve(changes.effects, found), at)
+          yield* writeEngagements(sql, lastEngagements(changes.events.flatMap(({ deliveryId, event }) => {
+            const delivery = state.deliveries.get(`#${deliveryId}`)
+            return delivery === undefined ? [] : [{ delivery, event }]
+          })))
           yield* rollups.incrementMany(changes.rollups)
           const counted = yield* senders.addCounts(changes.senders, now, senderPolicy)
           yield* writeTimelines(sql, changes.timelines)

@@ -151,7 +151,7 @@ layer(contactsService, { excludeTestServices: true })("the contacts API", (it) =
         status: 200,
         body: {
           id: ada.id, email: "ada@example.com", phone: null, whatsapp: null, attributes: {},
-          bouncedChannels: ["email"], optedOut: [], pushTokens: [],
+          bouncedChannels: ["email"], optedOut: [], pushTokens: [], lastEngagedAt: {},
           createdAt: expect.any(String), updatedAt: expect.any(String),
           activities: [
             { id: expect.any(Number), kind: "suppression_lifted", title: "Email suppression lifted by support-7", reason: "address fixed", deliveryId: null, occurredAt: expect.any(String) },
