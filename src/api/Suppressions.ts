@@ -8,6 +8,7 @@ import { SuppressionReason } from "../domain/Records.js"
 import { Token } from "../storage/Cursor.js"
 import { BadRequest, Forbidden, NotFound, Unauthorized } from "./Errors.js"
 import { OrgAuth } from "./OrgAuth.js"
+import { sunsetCursor } from "../contacts/Sunset.js"
 import { PageSize } from "./Params.js"
 
 export const maxCheckedAddresses = 100_000
@@ -60,6 +61,22 @@ export const LiftRequest = Schema.Struct({
   reason: Schema.Trim.pipe(Schema.nonEmptyString({ message: () => "say why the suppression is lifted" }), Schema.maxLength(1000))
 })
 
+/** ISO 8601 calendar duration (`P12M`, `P1Y6M`, `P90D`, `P26W`): how long without a human open or click. */
+export const UnengagedFor = Schema.String.pipe(
+  Schema.pattern(/^P(?=\d)(\d{1,4}Y)?(\d{1,4}M)?(\d{1,4}W)?(\d{1,5}D)?$/, { message: () => "expected an ISO 8601 duration of years, months, weeks or days, such as P12M" })
+).annotations({ description: "ISO 8601 duration, e.g. P12M" })
+
+export const SunsetRequestBody = Schema.Struct({
+  channel: Schema.Literal("email", "sms", "whatsapp"),
+  category: Category.annotations({ description: "a marketing-type stream; never security or transactional" }),
+  unengagedFor: UnengagedFor,
+  dryRun: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1000)), { default: () => 100 }),
+  cursor: Schema.optional(sunsetCursor.Param)
+})
+
+const SunsetCandidate = Schema.Struct({ contactId: Schema.String, address: Schema.String, lastEngagedAt: Schema.NullOr(Schema.DateTimeUtc) })
+
 const channel = HttpApiSchema.param("channel", Channel)
 const address = HttpApiSchema.param("address", Schema.String)
 
@@ -101,6 +118,22 @@ export class SuppressionsApi extends HttpApiGroup.make("suppressions")
       .addError(BadRequest)
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Override: lift every suppression of the address on the channel; the body says why; audited")
+  )
+  .add(
+    HttpApiEndpoint.post("sunset", "/suppressions/sunset")
+      .setPayload(SunsetRequestBody)
+      .addSuccess(Schema.Union(
+        Schema.Struct({ dryRun: Schema.Literal(true), count: Schema.Number, items: Schema.Array(SunsetCandidate), nextCursor: Schema.NullOr(Schema.String) }),
+        Schema.Struct({ dryRun: Schema.Literal(false), batchId: Schema.String, suppressed: Schema.Number })
+      ))
+      .addError(BadRequest)
+      .annotate(OpenApi.Summary, "Sunset: suppress the contacts with no human open or click for unengagedFor on a marketing-type stream; dryRun says how many and which (paged); a run is audited under one batch id")
+  )
+  .add(
+    HttpApiEndpoint.del("reverseSunset")`/suppressions/sunset/${HttpApiSchema.param("batchId", Schema.String)}`
+      .addSuccess(Schema.Struct({ removed: Schema.Number }))
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Reverse a sunset run: lift exactly the suppressions it wrote; audited")
   )
   .middleware(OrgAuth)
   .addError(Unauthorized)

@@ -1,5 +1,6 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
-import { Effect, Layer } from "effect"
+import { DateTime, Effect, Layer } from "effect"
+import { Sunset } from "../contacts/Sunset.js"
 import { SuppressionList } from "../contacts/SuppressionList.js"
 import { SuppressionRepository } from "../storage/SuppressionRepository.js"
 import { Api } from "./Api.js"
@@ -10,6 +11,7 @@ const view = <S extends { readonly orgId: string }>({ orgId: _, ...rest }: S) =>
 export const SuppressionsLive = HttpApiBuilder.group(Api, "suppressions", (handlers) =>
   Effect.gen(function* () {
     const list = yield* SuppressionList
+    const sunset = yield* Sunset
     const repository = yield* SuppressionRepository
     const actor = Effect.map(CurrentOrg, (org) => ({ orgId: org.orgId, actor: org.subject ?? "api" }))
     return handlers
@@ -34,4 +36,24 @@ export const SuppressionsLive = HttpApiBuilder.group(Api, "suppressions", (handl
               ? Effect.fail({ error: "NotFound" as const, message: `${path.address} is not suppressed on ${path.channel}` })
               : Effect.succeed({ removed }))
         ))
-  })).pipe(Layer.provide(SuppressionList.Default))
+      .handle("sunset", ({ payload }) =>
+        Effect.gen(function* () {
+          const { orgId, actor: by } = yield* actor
+          const cutoff = DateTime.subtract(yield* DateTime.now, durationOf(payload.unengagedFor))
+          const request = { channel: payload.channel, category: payload.category, cutoff }
+          return payload.dryRun
+            ? { dryRun: true as const, ...(yield* sunset.dryRun(orgId, request, payload.cursor, payload.limit)) }
+            : { dryRun: false as const, ...(yield* sunset.run(orgId, by, request)) }
+        }).pipe(Effect.catchTag("SunsetRefused", (e) => Effect.fail({ error: "BadRequest" as const, message: e.message }))))
+      .handle("reverseSunset", ({ path }) =>
+        Effect.flatMap(actor, ({ orgId, actor }) => sunset.reverse(orgId, actor, path.batchId)).pipe(
+          Effect.flatMap(({ removed }) =>
+            removed === 0 ? Effect.fail({ error: "NotFound" as const, message: `no suppressions of sunset ${path.batchId}` }) : Effect.succeed({ removed }))
+        ))
+  })).pipe(Layer.provide(Layer.mergeAll(SuppressionList.Default, Sunset.Default)))
+
+/** `P1Y6M2W3D` as the parts DateTime.subtract takes. */
+const durationOf = (iso: string) => {
+  const part = (unit: string) => Number(new RegExp(`(\\d+)${unit}`).exec(iso)?.[1] ?? 0)
+  return { years: part("Y"), months: part("M"), weeks: part("W"), days: part("D") }
+}

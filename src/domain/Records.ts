@@ -1,7 +1,7 @@
 import { Schema } from "effect"
 import { Category, Channel } from "./Event.js"
 
-export const SuppressionReason = Schema.Literal("unsubscribe", "bounce", "complaint", "invalid", "admin")
+export const SuppressionReason = Schema.Literal("unsubscribe", "bounce", "complaint", "invalid", "admin", "sunset")
 export type SuppressionReason = typeof SuppressionReason.Type
 
 export const Suppression = Schema.Struct({

@@ -38,7 +38,7 @@ layer(contactsService, { excludeTestServices: true })("query parameters decoded 
       const report = `/broadcast/${yield* createBroadcast(org)}/report`
       expect(yield* call(org, `${report}?channel=fax`)).toEqual(refused('channel: expected one of "email", "sms", "whatsapp", "push"; got "fax"'))
       expect(yield* call(org, "/suppressions?reason=spam")).toEqual(
-        refused('reason: expected one of "unsubscribe", "bounce", "complaint", "invalid", "admin"; got "spam"'))
+        refused('reason: expected one of "unsubscribe", "bounce", "complaint", "invalid", "admin", "sunset"; got "spam"'))
     }))
 
   it.effect("the admin's includeReplayed is true or false, and its limit a whole number", () =>
