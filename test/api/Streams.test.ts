@@ -1,0 +1,71 @@
+import { expect, layer } from "@effect/vitest"
+import { DateTime, Effect } from "effect"
+import type { EventType } from "../../src/domain/Event.js"
+import { Inbox } from "../../src/ingest/Inbox.js"
+import { Pipeline } from "../../src/ingest/Pipeline.js"
+import { call, contactsService } from "../support/contactsApi.js"
+import { makeEvent } from "../support/events.js"
+import { unique } from "../support/providerRoutes.js"
+
+const rule = "a lowercase slug of 1 to 32 characters"
+
+/** Provider events (generic) for the given recipients, applied. */
+const apply = (events: ReadonlyArray<{ org: string; type: EventType; recipient: string; message: string; category?: string; at?: DateTime.Utc; broadcastId?: string }>) =>
+  Effect.gen(function* () {
+    const now = yield* DateTime.now
+    yield* (yield* Inbox).append(events.map((e) => makeEvent({
+      orgId: e.org, provider: "generic", providerMessageId: e.message, recipient: e.recipient, type: e.type, providerEventId: unique("evt-"),
+      occurredAt: e.at ?? now, ...(e.broadcastId === undefined ? {} : { broadcastId: e.broadcastId }),
+      details: e.category === undefined ? {} : { category: e.category }
+    })))
+    yield* (yield* Pipeline).drain
+  })
+
+const check = (org: string, addresses: ReadonlyArray<string>, category?: string) =>
+  Effect.map(call(org, "/suppressions/check", { json: { channel: "email", addresses, ...(category === undefined ? {} : { category }) } }),
+    (reply) => reply.body as { allowed: ReadonlyArray<string> })
+
+layer(contactsService, { excludeTestServices: true })("streams: categories", (it) => {
+  it.effect("security can never be unsubscribed from: a provider's unsubscribe of security mail suppresses nothing, a suppression scoped to security is refused", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      yield* apply([
+        { org, type: "unsubscribed", recipient: "sec@example.com", message: "m-sec", category: "security" },
+        { org, type: "unsubscribed", recipient: "mkt@example.com", message: "m-mkt", category: "marketing" }
+      ])
+      const list = (yield* call(org, "/suppressions")).body as { items: ReadonlyArray<{ address: string; category: string | null }> }
+      expect(list.items.map((s) => [s.address, s.category])).toEqual([["mkt@example.com", "marketing"]])
+      expect((yield* check(org, ["sec@example.com", "mkt@example.com"], "security")).allowed).toEqual(["sec@example.com", "mkt@example.com"])
+      expect((yield* check(org, ["sec@example.com", "mkt@example.com"], "marketing")).allowed).toEqual(["sec@example.com"])
+      const refused = yield* call(org, "/suppressions", { json: { channel: "email", address: "sec@example.com", reason: "unsubscribe", category: "security" } })
+      expect(refused).toMatchObject({ status: 400, body: { error: "BadRequest", message: expect.stringContaining("security mail can never be unsubscribed from") } })
+      // A whole-channel unsubscribe still lets security mail through.
+      expect((yield* call(org, "/suppressions", { json: { channel: "email", address: "sec@example.com", reason: "unsubscribe" } })).status).toBe(201)
+      expect((yield* check(org, ["sec@example.com"], "security")).allowed).toEqual(["sec@example.com"])
+    }))
+
+  it.effect("an org's own category is a stream like the named ones: broadcasts, unsubscribes and checks scoped to it", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      for (const category of ["billing", "product", "weekly-digest"]) {
+        expect(yield* call(org, "/broadcast", { json: { name: category, category } })).toMatchObject({ status: 201, body: { category } })
+      }
+      yield* apply([{ org, type: "unsubscribed", recipient: "reader@example.com", message: "m-1", category: "weekly-digest" }])
+      expect((yield* check(org, ["reader@example.com"], "weekly-digest")).allowed).toEqual([])
+      expect((yield* check(org, ["reader@example.com"], "billing")).allowed).toEqual(["reader@example.com"])
+      expect((yield* call(org, "/suppressions", { json: { channel: "email", address: "x@example.com", category: "vip_news" } })).status).toBe(201)
+    }))
+
+  it.effect("a category that is not a lowercase slug is a 400 naming the rule", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      for (const category of ["Marketing", "news letter", "-x", "a".repeat(33), ""]) {
+        expect(yield* call(org, "/broadcast", { json: { name: "n", category } })).toMatchObject({
+          status: 400, body: { error: "BadRequest", message: expect.stringContaining(rule) }
+        })
+        expect(yield* call(org, "/suppressions/check", { json: { channel: "email", addresses: ["a@example.com"], category } })).toMatchObject({
+          status: 400, body: { message: expect.stringContaining(rule) }
+        })
+      }
+    }))
+})
