@@ -74,6 +74,8 @@ export interface RollupIncrement {
   readonly channel: Channel
   /** YYYY-MM-DD, UTC. */
   readonly day: string
+  /** The event's own category; its delivery's broadcast's, when it has one, wins (RollupRepository). */
+  readonly category?: string | null
   readonly counters: Partial<Counters>
 }
 
@@ -149,8 +151,9 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
     }
     const delta = rollupDelta(event, result, firstByHuman)
     const day = DateTime.formatIsoDateUtc(event.occurredAt)
-    const rollupKey = `${event.orgId}\u0000${delivery.broadcastId}\u0000${event.channel}\u0000${day}`
-    const rollup = rollups.get(rollupKey) ?? { orgId: event.orgId, broadcastId: delivery.broadcastId, channel: event.channel, day, counters: {} }
+    const category = event.details.category ?? null
+    const rollupKey = `${event.orgId}\u0000${delivery.broadcastId}\u0000${event.channel}\u0000${day}\u0000${category}`
+    const rollup = rollups.get(rollupKey) ?? { orgId: event.orgId, broadcastId: delivery.broadcastId, channel: event.channel, day, category, counters: {} }
     for (const [counter, by] of Object.entries(delta) as Array<[RollupCounter, number]>) rollup.counters[counter] = (rollup.counters[counter] ?? 0) + by
     rollups.set(rollupKey, rollup)
     const senderAccountId = delivery.senderAccountId ?? event.senderAccountId ?? null

@@ -68,4 +68,49 @@ layer(contactsService, { excludeTestServices: true })("streams: categories", (it
         })
       }
     }))
+
+  it.effect("stats, the summary and health report per stream: marketing complaints apart from transactional mail, totals unchanged without category", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const marketing = (yield* call(org, "/broadcast", { json: { name: "Sale", category: "marketing" } })).body as { id: string }
+      const digest = (yield* call(org, "/broadcast", { json: { name: "Digest", category: "weekly-digest" } })).body as { id: string }
+      yield* apply([
+        ...Array.from({ length: 6 }, (_, i) => ({ org, type: "delivered" as const, recipient: `t${i}@example.com`, message: `t-${i}` })),
+        // The broadcast's category wins over the event's own.
+        ...Array.from({ length: 4 }, (_, i) => ({ org, type: "delivered" as const, recipient: `m${i}@example.com`, message: `m-${i}`, broadcastId: marketing.id, category: "billing" })),
+        { org, type: "complained", recipient: "m0@example.com", message: "m-0", broadcastId: marketing.id },
+        { org, type: "delivered", recipient: "b@example.com", message: "b-1", category: "billing" },
+        { org, type: "delivered", recipient: "d@example.com", message: "d-1", broadcastId: digest.id }
+      ])
+      const end = DateTime.formatIsoDateUtc(yield* DateTime.now)
+      const sentIn = (body: unknown) => (body as { buckets: Array<{ counters: { sent: number; complained: number } }> }).buckets[0]!.counters
+      expect(sentIn((yield* call(org, `/broadcast/stats?startDate=${end}&endDate=${end}`)).body)).toMatchObject({ sent: 12, complained: 1 })
+      const onlyMarketing = yield* call(org, `/broadcast/stats?startDate=${end}&endDate=${end}&category=marketing`)
+      expect(onlyMarketing.body).toMatchObject({ category: "marketing" })
+      expect(sentIn(onlyMarketing.body)).toMatchObject({ sent: 4, complained: 1 })
+      expect(sentIn((yield* call(org, `/broadcast/stats?startDate=${end}&endDate=${end}&category=transactional`)).body)).toMatchObject({ sent: 6, complained: 0 })
+
+      const summary = (yield* call(org, "/broadcast/stats/summary")).body as { category: null; counters: { sent: number }; streams: Array<{ category: string; counters: { sent: number } }> }
+      expect(summary).toMatchObject({ category: null, counters: { sent: 12 } })
+      expect(summary.streams.map((s) => [s.category, s.counters.sent])).toEqual([["billing", 1], ["marketing", 4], ["transactional", 6], ["weekly-digest", 1]])
+      expect((yield* call(org, "/broadcast/stats/summary?category=weekly-digest")).body).toMatchObject({ category: "weekly-digest", counters: { sent: 1 }, streams: [{ category: "weekly-digest" }] })
+
+      const health = (yield* call(org, "/deliverability/health")).body as { status: string; sent: number; streams: Array<{ category: string; status: string; rates: { complaintRate: number }; alerts: Array<{ message: string }> }> }
+      expect(health).toMatchObject({ status: "critical", sent: 12 })
+      const byStream = Object.fromEntries(health.streams.map((s) => [s.category, s]))
+      expect(byStream.marketing).toMatchObject({ status: "critical", sent: 4, rates: { complaintRate: 0.25 }, alerts: [{ metric: "complaintRate", message: expect.stringMatching(/^marketing: complaint rate/) }] })
+      expect(byStream.transactional).toMatchObject({ status: "ok", sent: 6, rates: { complaintRate: 0 }, alerts: [] })
+      expect((yield* call(org, "/deliverability/health?category=transactional")).body).toMatchObject({ category: "transactional", status: "ok", sent: 6, alerts: [] })
+    }))
+
+  it.effect("stats, the summary and health refuse a category that is not a slug, naming the rule", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      for (const path of ["/broadcast/stats", "/broadcast/stats/summary", "/deliverability/health"]) {
+        expect(yield* call(org, `${path}?category=Marketing`)).toMatchObject({
+          status: 400, body: { error: "BadRequest", message: expect.stringMatching(new RegExp(`^category: 'Marketing' is not a category; expected ${rule}`)) }
+        })
+      }
+      expect(yield* call(org, "/broadcast/stats?category=marketing&broadcastId=b-1")).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^category: /) } })
+    }))
 })

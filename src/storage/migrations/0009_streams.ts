@@ -3,9 +3,19 @@ import { Effect } from "effect"
 
 /**
  * Streams kept apart (docs/decisions.md, "Categories are slugs"): a broadcast's category is any
- * lowercase slug, the product's named ones or an org's own.
+ * lowercase slug, the product's named ones or an org's own; the daily rollups and the cost rollups
+ * are kept per category too. What the rollups counted before this migration is not split: it stays
+ * whole under `transactional`, so totals are unchanged.
  */
 export default Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`
 ALTER TABLE broadcasts DROP CONSTRAINT broadcasts_category_check;
 ALTER TABLE broadcasts ADD CONSTRAINT broadcasts_category_check CHECK (category ~ '^[a-z][a-z0-9_-]{0,31}$');
+
+ALTER TABLE rollup_daily ADD COLUMN category text NOT NULL DEFAULT 'transactional';
+ALTER TABLE rollup_daily DROP CONSTRAINT rollup_daily_pkey;
+ALTER TABLE rollup_daily ADD PRIMARY KEY (org_id, day, channel, category);
+
+ALTER TABLE rollup_cost_daily ADD COLUMN category text NOT NULL DEFAULT 'transactional';
+ALTER TABLE rollup_cost_daily DROP CONSTRAINT rollup_cost_daily_pkey;
+ALTER TABLE rollup_cost_daily ADD PRIMARY KEY (org_id, day, channel, category, unit);
 `))
