@@ -84,8 +84,9 @@ export const HealthAlert = Schema.Struct({
 })
 
 export const DeliverabilityHealth = Schema.Struct({
-  startDate: IsoDate,
-  endDate: IsoDate,
+  startDate: IsoDate.annotations({ description: "the UTC date of `from`" }),
+  endDate: IsoDate.annotations({ description: "today (UTC)" }),
+  from: Schema.String.annotations({ description: "the first hour counted (ISO 8601): the current UTC hour's start less 23 h", jsonSchema: { format: "date-time" } }),
   category: StreamEcho,
   note: Schema.String,
   status: Schema.Literal("ok", "warning", "critical"),
@@ -131,7 +132,7 @@ export class InsightsApi extends HttpApiGroup.make("insights")
       .setUrlParams(Schema.Struct({ category: CategoryParam }))
       .addSuccess(DeliverabilityHealth)
       .addError(BadRequest)
-      .annotate(OpenApi.Summary, "Deliverability alerts over the last day: complaint and delivery rates, sender accounts' bounce rates and flags")
+      .annotate(OpenApi.Summary, "Deliverability alerts over the last 24 h (hourly): complaint and delivery rates, sender accounts' bounce rates and flags")
   )
   .middleware(OrgAuth)
   .addError(Unauthorized)

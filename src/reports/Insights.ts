@@ -122,26 +122,25 @@ export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
       }
     })
 
+    /** The current UTC hour and the 23 before it, from the hourly rollups: a true rolling 24 h. */
     const health = Effect.fn("Insights.health")(function* (orgId: string, category?: string) {
-      const endDate = yield* today
-      const startDate = addDays(endDate, -1)
-      const [counters, accounts, perStream] = yield* Effect.all([
-        countersBetween(orgId, startDate, endDate, category),
-        senders.list(orgId),
-        streamsBetween(orgId, startDate, endDate, category)
-      ], { concurrency: 2 })
+      const now = yield* DateTime.now
+      const since = DateTime.subtract(DateTime.startOf(now, "hour"), { hours: 23 })
+      const [perStream, accounts] = yield* Effect.all([rollups.recentStreams(orgId, since, category), senders.list(orgId)], { concurrency: 2 })
+      const counters = sumCounters(perStream.map((stream) => stream.counters))
       const recent = rates(counters)
       const alerts = healthAlerts({ sent: counters.sent, ...recent }, accounts)
       // Each stream watched on its own: marketing complaints are not diluted by transactional volume.
       const streams = perStream.map((stream) => {
-        const streamAlerts = healthAlerts({ sent: stream.counters.sent, ...stream.rates }, []).map((alert) => ({
+        const streamRates = rates(stream.counters)
+        const streamAlerts = healthAlerts({ sent: stream.counters.sent, ...streamRates }, []).map((alert) => ({
           ...alert, message: `${stream.category}: ${alert.message}`
         }))
-        return { category: stream.category, status: statusOf(streamAlerts), sent: stream.counters.sent, rates: stream.rates, alerts: streamAlerts }
+        return { category: stream.category, status: statusOf(streamAlerts), sent: stream.counters.sent, rates: streamRates, alerts: streamAlerts }
       })
       return {
-        startDate, endDate, category: category ?? null,
-        note: "the last 24 h are approximated by the UTC days of yesterday and today; sender bounce rates are over each account's lifetime counts",
+        startDate: DateTime.formatIsoDateUtc(since), endDate: DateTime.formatIsoDateUtc(now), from: DateTime.formatIso(since), category: category ?? null,
+        note: "the last 24 h: the current UTC hour and the 23 before it, from hourly rollups; sender bounce rates are over each account's lifetime counts",
         status: statusOf([...alerts, ...streams.flatMap((stream) => stream.alerts)]),
         sent: counters.sent,
         rates: recent,

@@ -4,13 +4,14 @@ import { Channel } from "../domain/Event.js"
 import type { CostIncrement, Counters, DailyRollup } from "../domain/Rollup.js"
 import { CostTotal, makeCounters, rollupCounters } from "../domain/Rollup.js"
 import type { RollupIncrement as DayIncrement } from "../domain/Projection.js"
+import { hourOf } from "../domain/Projection.js"
 import { decodeFirst, decodeRows } from "./Rows.js"
 
 export interface RollupIncrement {
   readonly orgId: string
   readonly broadcastId: string | null
   readonly channel: Channel
-  /** Counted on its UTC date. */
+  /** Counted on its UTC date and in its UTC hour. */
   readonly day: DateTime.Utc
   /** Without a broadcast's, this or `transactional`. */
   readonly category?: string
@@ -44,9 +45,9 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
     const incrementMany = Effect.fn("RollupRepository.incrementMany")(function* (increments: ReadonlyArray<DayIncrement>) {
       if (increments.length === 0) return
       const rows = JSON.stringify(increments.map((i) => ({
-        org_id: i.orgId, broadcast_id: i.broadcastId, channel: i.channel, day: i.day, category: i.category ?? null, ...i.counters
+        org_id: i.orgId, broadcast_id: i.broadcastId, channel: i.channel, day: i.day, hour: i.hour ?? null, category: i.category ?? null, ...i.counters
       })))
-      const recordset = sql`json_to_recordset(${rows}::json) AS u(org_id text, broadcast_id text, channel text, day date, category text,
+      const recordset = sql`json_to_recordset(${rows}::json) AS u(org_id text, broadcast_id text, channel text, day date, hour timestamptz, category text,
         ${sql.unsafe(rollupCounters.map((counter) => `${counter} bigint`).join(", "))})`
       const sums = sql.csv(rollupCounters.map((counter) => sql`coalesce(sum(u.${sql(counter)}), 0)`))
       const addTo = (table: string) =>
@@ -57,6 +58,15 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
         FROM ${recordset} LEFT JOIN broadcasts b ON b.id = u.broadcast_id AND b.org_id = u.org_id
         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
         ON CONFLICT (org_id, day, channel, category) DO UPDATE SET ${addTo("rollup_daily")}`
+      if (increments.some((i) => i.hour !== undefined)) {
+        yield* sql`
+          INSERT INTO rollup_hourly (org_id, hour, channel, category, ${columns})
+          SELECT u.org_id, u.hour, u.channel, ${streamOf}, ${sums}
+          FROM ${recordset} LEFT JOIN broadcasts b ON b.id = u.broadcast_id AND b.org_id = u.org_id
+          WHERE u.hour IS NOT NULL
+          GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+          ON CONFLICT (org_id, hour, channel, category) DO UPDATE SET ${addTo("rollup_hourly")}`
+      }
       if (increments.some((i) => i.broadcastId !== null)) {
         yield* sql`
           INSERT INTO rollup_broadcast (broadcast_id, org_id, ${columns})
@@ -66,7 +76,7 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
     }, Effect.orDie)
 
     /** One increment (tests and tools); see incrementMany. */
-    const increment = (input: RollupIncrement) => incrementMany([{ ...input, day: DateTime.formatIsoDateUtc(input.day) }])
+    const increment = (input: RollupIncrement) => incrementMany([{ ...input, day: DateTime.formatIsoDateUtc(input.day), hour: hourOf(input.day) }])
 
     const between = (from: DateTime.Utc, to: DateTime.Utc) =>
       sql`day BETWEEN ${DateTime.formatIsoDateUtc(from)}::date AND ${DateTime.formatIsoDateUtc(to)}::date`
@@ -95,6 +105,18 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
         const rows = yield* decodeStreams(yield* sql`
           SELECT category, ${sumColumns} FROM rollup_daily
           WHERE org_id = ${orgId} AND ${between(from, to)} ${inStream(category)}
+          GROUP BY 1 ORDER BY 1`)
+        return rows.map((row) => ({ category: row.category, counters: countersOf(row) }))
+      },
+      Effect.orDie
+    )
+
+    /** Per stream (category), the hours from the one holding `since` on, by category: health's rolling window. */
+    const recentStreams = Effect.fn("RollupRepository.recentStreams")(
+      function* (orgId: string, since: DateTime.Utc, category?: string) {
+        const rows = yield* decodeStreams(yield* sql`
+          SELECT category, ${sumColumns} FROM rollup_hourly
+          WHERE org_id = ${orgId} AND hour >= ${hourOf(since)}::timestamptz ${inStream(category)}
           GROUP BY 1 ORDER BY 1`)
         return rows.map((row) => ({ category: row.category, counters: countersOf(row) }))
       },
@@ -151,6 +173,6 @@ export class RollupRepository extends Effect.Service<RollupRepository>()("Sendtr
       Effect.orDie
     )
 
-    return { increment, incrementMany, forBroadcast, daily, streams, addCosts, costsForBroadcast, costs } as const
+    return { increment, incrementMany, forBroadcast, daily, streams, recentStreams, addCosts, costsForBroadcast, costs } as const
   })
 }) {}

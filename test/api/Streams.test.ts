@@ -3,6 +3,7 @@ import { DateTime, Effect } from "effect"
 import type { EventType } from "../../src/domain/Event.js"
 import { Inbox } from "../../src/ingest/Inbox.js"
 import { Pipeline } from "../../src/ingest/Pipeline.js"
+import { RollupRepository } from "../../src/storage/RollupRepository.js"
 import { call, contactsService } from "../support/contactsApi.js"
 import { makeEvent } from "../support/events.js"
 import { unique } from "../support/providerRoutes.js"
@@ -112,5 +113,41 @@ layer(contactsService, { excludeTestServices: true })("streams: categories", (it
         })
       }
       expect(yield* call(org, "/broadcast/stats?category=marketing&broadcastId=b-1")).toMatchObject({ status: 400, body: { message: expect.stringMatching(/^category: /) } })
+    }))
+
+  it.effect("health's last 24 h roll by the hour: an event of 23 h ago counts, one of 25 h ago does not", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const now = yield* DateTime.now
+      const ago = (hours: number) => DateTime.subtract(now, { hours })
+      yield* apply([
+        { org, type: "delivered", recipient: "in@example.com", message: "in-1", at: ago(23) },
+        { org, type: "complained", recipient: "in@example.com", message: "in-1", at: ago(23) },
+        { org, type: "delivered", recipient: "out@example.com", message: "out-1", at: ago(25), category: "marketing" },
+        { org, type: "complained", recipient: "out@example.com", message: "out-1", at: ago(25), category: "marketing" }
+      ])
+      const health = yield* call(org, "/deliverability/health")
+      expect(health.body).toMatchObject({
+        sent: 1, rates: { complaintRate: 1 }, from: DateTime.formatIso(DateTime.subtract(DateTime.startOf(now, "hour"), { hours: 23 })),
+        streams: [{ category: "transactional", sent: 1 }]
+      })
+      expect((health.body as { streams: ReadonlyArray<unknown> }).streams).toHaveLength(1)
+      // The daily stats still count both, each on its UTC day.
+      const stats = yield* call(org, `/broadcast/stats?startDate=${DateTime.formatIsoDateUtc(ago(25))}&endDate=${DateTime.formatIsoDateUtc(now)}&aggregatedBy=month`)
+      const buckets = (stats.body as { buckets: Array<{ counters: { sent: number } }> }).buckets
+      expect(buckets.reduce((sum, b) => sum + b.counters.sent, 0)).toBe(2)
+    }))
+
+  it.effect("across a UTC midnight the window is the hour holding its start and after, not two calendar days", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const rollups = yield* RollupRepository
+      const seed = (iso: string, sent: number) => rollups.increment({ orgId: org, broadcastId: null, channel: "email", day: DateTime.unsafeMake(iso), counters: { sent } })
+      // "Now" is 2026-03-02T00:10Z: 23 h before is 2026-03-01T01:10Z, 25 h before 2026-02-28T23:10Z.
+      yield* seed("2026-03-01T01:10:00Z", 1)
+      yield* seed("2026-02-28T23:10:00Z", 10)
+      yield* seed("2026-03-02T00:05:00Z", 100)
+      const since = DateTime.subtract(DateTime.startOf(DateTime.unsafeMake("2026-03-02T00:10:00Z"), "hour"), { hours: 23 })
+      expect((yield* rollups.recentStreams(org, since)).map((s) => [s.category, s.counters.sent])).toEqual([["transactional", 101]])
     }))
 })
