@@ -16,6 +16,6 @@ export const InsightsLive = HttpApiBuilder.group(Api, "insights", (handlers) =>
             StatsBroadcastNotFound: (e) => Effect.fail({ error: "NotFound" as const, message: e.message })
           })
         ))
-      .handle("statsSummary", () => Effect.flatMap(CurrentOrg, ({ orgId }) => insights.summary(orgId)))
-      .handle("deliverabilityHealth", () => Effect.flatMap(CurrentOrg, ({ orgId }) => insights.health(orgId)))
+      .handle("statsSummary", ({ urlParams }) => Effect.flatMap(CurrentOrg, ({ orgId }) => insights.summary(orgId, urlParams.category)))
+      .handle("deliverabilityHealth", ({ urlParams }) => Effect.flatMap(CurrentOrg, ({ orgId }) => insights.health(orgId, urlParams.category)))
   })).pipe(Layer.provide(Insights.Default))

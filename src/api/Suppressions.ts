@@ -48,7 +48,8 @@ export const NewSuppression = Schema.Struct({
   channel: Channel,
   address: Schema.String,
   reason: Schema.optionalWith(SuppressionReason, { default: () => "admin" as const }),
-  category: Schema.optional(Category),
+  category: Schema.optional(Category.pipe(Schema.filter((category) => category !== "security" ||
+    "security mail can never be unsubscribed from or suppressed by category; suppress the whole channel (no category) to stop it"))),
   note: Schema.optional(Schema.String.pipe(Schema.maxLength(1000)))
 })
 

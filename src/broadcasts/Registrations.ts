@@ -1,4 +1,5 @@
 import { DateTime, Effect, Option } from "effect"
+import { hourOf } from "../domain/Projection.js"
 import { AppConfig } from "../AppConfig.js"
 import type { Cost, DeliveryStatus } from "../domain/Delivery.js"
 import type { Channel } from "../domain/Event.js"
@@ -98,7 +99,7 @@ export class Registrations extends Effect.Service<Registrations>()("Sendtrail/Re
         // Rollups, then sender accounts, each in key order: the pipeline takes these row locks in the
         // same order, so a registration and a batch wait for each other instead of deadlocking.
         const day = DateTime.formatIsoDateUtc(at)
-        yield* rollups.incrementMany([...countBy(sent.map((d) => d.channel))].map(([channel, n]) => ({ orgId, broadcastId, channel, day, counters: { sent: n } })))
+        yield* rollups.incrementMany([...countBy(sent.map((d) => d.channel))].map(([channel, n]) => ({ orgId, broadcastId, channel, day, hour: hourOf(at), counters: { sent: n } })))
         yield* rollups.addCosts((yield* costed(registered, rows)).map((d) => ({ ...d, day })))
         const bySender = countBy(sent.flatMap((d) => d.senderAccountId ?? []))
         yield* senders.addCounts([...bySender].map(([id, n]) => ({ id, orgId, sent: n, delivered: 0, bounced: 0, complained: 0 })), at, senderPolicy)

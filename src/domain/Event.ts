@@ -24,7 +24,20 @@ export type EventType = typeof EventType.Type
 export const BounceKind = Schema.Literal("hard", "soft")
 export type BounceKind = typeof BounceKind.Type
 
-export const Category = Schema.Literal("transactional", "marketing", "security")
+/** The streams the product documents; `transactional` is what is none of the others. */
+export const namedCategories = ["transactional", "security", "billing", "product", "marketing"] as const
+export const categoryRule = "a lowercase slug of 1 to 32 characters: a letter, then letters, digits, '_' or '-'"
+export const categoryPattern = /^[a-z][a-z0-9_-]{0,31}$/
+
+/**
+ * A stream of mail: one of `namedCategories` or one an org names itself, any slug (docs/decisions.md,
+ * "Categories are slugs"). `security` can never be unsubscribed from.
+ */
+export const Category = Schema.String.pipe(Schema.pattern(categoryPattern)).annotations({
+  identifier: "Category",
+  description: `${namedCategories.join(", ")}, or an org's own: ${categoryRule}`,
+  message: (issue) => ({ message: `'${String(issue.actual)}' is not a category; expected ${categoryRule} (${namedCategories.join(", ")}, or an org's own)`, override: true })
+})
 export type Category = typeof Category.Type
 
 /**

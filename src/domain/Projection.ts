@@ -74,8 +74,15 @@ export interface RollupIncrement {
   readonly channel: Channel
   /** YYYY-MM-DD, UTC. */
   readonly day: string
+  /** The UTC hour it falls in, `YYYY-MM-DDTHH:00:00.000Z` (health's rolling 24 h). */
+  readonly hour?: string
+  /** The event's own category; its delivery's broadcast's, when it has one, wins (RollupRepository). */
+  readonly category?: string | null
   readonly counters: Partial<Counters>
 }
+
+/** The start of the UTC hour holding `at`, as ISO 8601. */
+export const hourOf = (at: DateTime.Utc): string => DateTime.formatIso(DateTime.startOf(at, "hour"))
 
 export type SenderIncrement = { readonly id: string; readonly orgId: string } & { readonly [M in SenderMetric]: number }
 
@@ -149,8 +156,10 @@ export const project = (state: BatchState, events: ReadonlyArray<NormalizedEvent
     }
     const delta = rollupDelta(event, result, firstByHuman)
     const day = DateTime.formatIsoDateUtc(event.occurredAt)
-    const rollupKey = `${event.orgId}\u0000${delivery.broadcastId}\u0000${event.channel}\u0000${day}`
-    const rollup = rollups.get(rollupKey) ?? { orgId: event.orgId, broadcastId: delivery.broadcastId, channel: event.channel, day, counters: {} }
+    const hour = hourOf(event.occurredAt)
+    const category = event.details.category ?? null
+    const rollupKey = `${event.orgId}\u0000${delivery.broadcastId}\u0000${event.channel}\u0000${hour}\u0000${category}`
+    const rollup = rollups.get(rollupKey) ?? { orgId: event.orgId, broadcastId: delivery.broadcastId, channel: event.channel, day, hour, category, counters: {} }
     for (const [counter, by] of Object.entries(delta) as Array<[RollupCounter, number]>) rollup.counters[counter] = (rollup.counters[counter] ?? 0) + by
     rollups.set(rollupKey, rollup)
     const senderAccountId = delivery.senderAccountId ?? event.senderAccountId ?? null

@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto"
 import { DateTime, Effect, Option, ParseResult, Redacted, Schema } from "effect"
 import type { EventDetails, NormalizedEvent } from "../domain/Event.js"
-import { BounceKind, Category, Channel, EventType, normalizeAddress } from "../domain/Event.js"
+import { BounceKind, Category, categoryRule, Channel, EventType, normalizeAddress } from "../domain/Event.js"
 import * as Fields from "./Fields.js"
 import { correlationOf, expecting, mandatory, NonBlank, oneOf, parseInstant } from "./Fields.js"
 import { parseJson, PayloadRejected, rejection, sameBytes, show, SignatureRejected } from "./Webhook.js"
@@ -51,7 +51,7 @@ const WireData = Schema.Struct({
   errorCode: optional(Schema.Union(Schema.String, Schema.Number), "a string or a number"),
   bounceKind: optional(BounceKind, oneOf(BounceKind.literals)),
   machine: optional(Schema.Boolean, "true or false"),
-  category: optional(Category, oneOf(Category.literals))
+  category: optional(Category, categoryRule)
 }).annotations({ message: (issue) => `expected an object, got ${show(issue.actual)}` })
 type WireData = typeof WireData.Type
 

@@ -19,11 +19,15 @@ export interface StatsQuery {
   readonly startDate?: string | undefined
   readonly endDate?: string | undefined
   readonly channel?: Channel | undefined
+  readonly category?: string | undefined
   readonly broadcastId?: string | undefined
 }
 
 export const defaultDays = 30
 export const maxBuckets = 1100
+
+const statusOf = (alerts: ReadonlyArray<{ readonly severity: "warning" | "critical" }>) =>
+  alerts.some((a) => a.severity === "critical") ? "critical" as const : alerts.length > 0 ? "warning" as const : "ok" as const
 
 const today = Effect.map(DateTime.now, DateTime.formatIsoDateUtc)
 const utc = (date: string) => DateTime.unsafeMake(`${date}T00:00:00Z`)
@@ -45,10 +49,14 @@ export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
     const broadcasts = yield* BroadcastRepository
     const senders = yield* SenderAccountRepository
 
-    const countersBetween = (orgId: string, from: string, to: string, channel?: Channel) =>
-      Effect.map(rollups.daily(orgId, utc(from), utc(to), channel), (rows) => sumCounters(rows.map((row) => row.counters)))
-    const costsBetween = (orgId: string, from: string, to: string) =>
-      Effect.map(rollups.costs(orgId, utc(from), utc(to), "range"), (rows) => rows.map(({ bucket: _, ...total }) => total))
+    const countersBetween = (orgId: string, from: string, to: string, category?: string) =>
+      Effect.map(rollups.daily(orgId, utc(from), utc(to), undefined, category), (rows) => sumCounters(rows.map((row) => row.counters)))
+    const costsBetween = (orgId: string, from: string, to: string, category?: string) =>
+      Effect.map(rollups.costs(orgId, utc(from), utc(to), "range", undefined, category), (rows) => rows.map(({ bucket: _, ...total }) => total))
+    /** Each stream's counters and rates over the days, by category: every stream, or the one asked for. */
+    const streamsBetween = (orgId: string, from: string, to: string, category?: string) =>
+      Effect.map(rollups.streams(orgId, utc(from), utc(to), category), (rows) =>
+        rows.map((row) => ({ category: row.category, counters: statCounters(row.counters), rates: rates(row.counters) })))
 
     const stats = Effect.fn("Insights.stats")(function* (orgId: string, query: StatsQuery) {
       const by = query.aggregatedBy ?? "day"
@@ -62,13 +70,16 @@ export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
         if (query.channel !== undefined) {
           return yield* new InvalidStatsQuery({ message: "channel: cannot be combined with broadcastId, a broadcast's rollup has no channel dimension" })
         }
+        if (query.category !== undefined) {
+          return yield* new InvalidStatsQuery({ message: "category: cannot be combined with broadcastId, a broadcast is of one category" })
+        }
         const broadcastId = query.broadcastId
         const owned = yield* broadcasts.findById(broadcastId)
         if (Option.isNone(owned) || owned.value.orgId !== orgId) return yield* new StatsBroadcastNotFound({ message: `no broadcast '${broadcastId}'` })
         const counters = Option.getOrElse(yield* rollups.forBroadcast(broadcastId), () => emptyCounters)
         const costs = yield* rollups.costsForBroadcast(broadcastId)
         return {
-          aggregatedBy: by, startDate, endDate, channel: null, broadcastId,
+          aggregatedBy: by, startDate, endDate, channel: null, category: null, broadcastId,
           note: "a broadcast's rollup has no time dimension: one bucket covers the range, with the broadcast's counts over its whole life",
           buckets: [{ start: startDate, end: endDate, counters: statCounters(counters), rates: rates(counters), costs }]
         }
@@ -77,52 +88,65 @@ export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
         return yield* new InvalidStatsQuery({ message: `aggregatedBy: more than ${maxBuckets} buckets from ${startDate} to ${endDate}; use a coarser one or a shorter range` })
       }
       const [rows, costRows] = yield* Effect.all([
-        rollups.daily(orgId, utc(startDate), utc(endDate), query.channel),
-        rollups.costs(orgId, utc(startDate), utc(endDate), by, query.channel)
+        rollups.daily(orgId, utc(startDate), utc(endDate), query.channel, query.category),
+        rollups.costs(orgId, utc(startDate), utc(endDate), by, query.channel, query.category)
       ], { concurrency: 2 })
       const costs = costsByBucket(costRows)
       return {
-        aggregatedBy: by, startDate, endDate, channel: query.channel ?? null, broadcastId: null, note: null,
+        aggregatedBy: by, startDate, endDate, channel: query.channel ?? null, category: query.category ?? null, broadcastId: null, note: null,
         buckets: bucketize(rows, startDate, endDate, by).map((b) => ({
           start: b.start, end: b.end, counters: statCounters(b.counters), rates: rates(b.counters), costs: costs.get(bucketStart(b.start, by)) ?? []
         }))
       }
     })
 
-    const summary = Effect.fn("Insights.summary")(function* (orgId: string) {
+    const summary = Effect.fn("Insights.summary")(function* (orgId: string, category?: string) {
       const endDate = yield* today
       const startDate = addDays(endDate, -(defaultDays - 1))
       const previousEnd = addDays(startDate, -1)
       const previousStart = addDays(previousEnd, -(defaultDays - 1))
-      const [current, previous, currentCosts, previousCosts] = yield* Effect.all([
-        countersBetween(orgId, startDate, endDate),
-        countersBetween(orgId, previousStart, previousEnd),
-        costsBetween(orgId, startDate, endDate),
-        costsBetween(orgId, previousStart, previousEnd)
+      const [current, previous, currentCosts, previousCosts, streams] = yield* Effect.all([
+        countersBetween(orgId, startDate, endDate, category),
+        countersBetween(orgId, previousStart, previousEnd, category),
+        costsBetween(orgId, startDate, endDate, category),
+        costsBetween(orgId, previousStart, previousEnd, category),
+        streamsBetween(orgId, startDate, endDate, category)
       ], { concurrency: 2 })
       const view = (c: typeof current, costs: ReadonlyArray<CostTotal>) =>
         ({ counters: statCounters(c), rates: rates(c), averageDeliveryMs: averageDeliveryMs(c), costs })
       return {
-        startDate, endDate, ...view(current, currentCosts),
+        startDate, endDate, category: category ?? null, ...view(current, currentCosts),
         previous: { startDate: previousStart, endDate: previousEnd, ...view(previous, previousCosts) },
-        change: changes(statCounters(current), statCounters(previous))
+        change: changes(statCounters(current), statCounters(previous)),
+        streams
       }
     })
 
-    const health = Effect.fn("Insights.health")(function* (orgId: string) {
-      const endDate = yield* today
-      const startDate = addDays(endDate, -1)
-      const [counters, accounts] = yield* Effect.all([countersBetween(orgId, startDate, endDate), senders.list(orgId)], { concurrency: 2 })
+    /** The current UTC hour and the 23 before it, from the hourly rollups: a true rolling 24 h. */
+    const health = Effect.fn("Insights.health")(function* (orgId: string, category?: string) {
+      const now = yield* DateTime.now
+      const since = DateTime.subtract(DateTime.startOf(now, "hour"), { hours: 23 })
+      const [perStream, accounts] = yield* Effect.all([rollups.recentStreams(orgId, since, category), senders.list(orgId)], { concurrency: 2 })
+      const counters = sumCounters(perStream.map((stream) => stream.counters))
       const recent = rates(counters)
       const alerts = healthAlerts({ sent: counters.sent, ...recent }, accounts)
+      // Each stream watched on its own: marketing complaints are not diluted by transactional volume.
+      const streams = perStream.map((stream) => {
+        const streamRates = rates(stream.counters)
+        const streamAlerts = healthAlerts({ sent: stream.counters.sent, ...streamRates }, []).map((alert) => ({
+          ...alert, message: `${stream.category}: ${alert.message}`
+        }))
+        return { category: stream.category, status: statusOf(streamAlerts), sent: stream.counters.sent, rates: streamRates, alerts: streamAlerts }
+      })
       return {
-        startDate, endDate,
-        note: "the last 24 h are approximated by the UTC days of yesterday and today; sender bounce rates are over each account's lifetime counts",
-        status: alerts.some((a) => a.severity === "critical") ? "critical" as const : alerts.length > 0 ? "warning" as const : "ok" as const,
+        startDate: DateTime.formatIsoDateUtc(since), endDate: DateTime.formatIsoDateUtc(now), from: DateTime.formatIso(since), category: category ?? null,
+        note: "the last 24 h: the current UTC hour and the 23 before it, from hourly rollups; sender bounce rates are over each account's lifetime counts",
+        status: statusOf([...alerts, ...streams.flatMap((stream) => stream.alerts)]),
         sent: counters.sent,
         rates: recent,
         thresholds: healthThresholds,
-        alerts
+        alerts,
+        streams
       }
     })
 

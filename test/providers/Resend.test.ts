@@ -210,7 +210,7 @@ describe("Resend payloads", () => {
         channel: "email",
         type: "deferred",
         occurredAt: at,
-        details: {}
+        details: { category: "confirm_email" } // an org's own category (docs/decisions.md, "Categories are slugs")
       }])
     })
   )

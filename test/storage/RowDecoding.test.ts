@@ -13,11 +13,11 @@ for (const backend of sqlBackends) {
         yield* repo.add({
           orgId: "org-corrupt", channel: "email", address: "ada@example.com", category: null, reason: "bounce", source: "test", metadata: {}
         })
-        yield* sql`UPDATE suppressions SET category = 'newsletter' WHERE org_id = 'org-corrupt'`
+        yield* sql`UPDATE suppressions SET category = 'News Letter' WHERE org_id = 'org-corrupt'`
         const exit = yield* Effect.exit(repo.list("org-corrupt", { limit: 10 }))
         expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
         const defect = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.dieOption(exit.cause)) : undefined
-        expect(String(defect)).toMatch(/\["category"\][\s\S]*"newsletter"/)
+        expect(String(defect)).toMatch(/\["category"\][\s\S]*"News Letter"/)
       }))
   })
 }
