@@ -1,9 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { Pipeline } from "../../src/ingest/Pipeline.js"
 import { ContactRepository } from "../../src/storage/ContactRepository.js"
 import { call, contactsService } from "../support/contactsApi.js"
-import { createConnection, genericOtherSecret, genericRequest, post, unique } from "../support/providerRoutes.js"
+import { unique } from "../support/providerRoutes.js"
+import { freshEvents as providerEvents } from "../support/reports.js"
 
 interface Outcome { readonly row: number; readonly outcome: string; readonly reason?: string; readonly contactId?: string }
 interface Report { readonly created: number; readonly skipped: number; readonly invalid: number; readonly rows: ReadonlyArray<Outcome>; readonly rowsOmitted: number }
@@ -20,14 +20,6 @@ const contactIdOf = (result: Report, row: number) => {
   return id
 }
 
-/** Provider events for the org through a generic connection, applied before returning. */
-const providerEvents = (org: string, events: ReadonlyArray<{ readonly recipient: string; readonly type: string; readonly data?: Record<string, unknown> }>) =>
-  Effect.gen(function* () {
-    const connection = yield* createConnection(org, "generic", { secret: genericOtherSecret })
-    const body = events.map((e) => ({ id: unique("evt-"), type: e.type, timestamp: new Date().toISOString(), messageId: unique("msg-"), recipient: e.recipient, data: e.data ?? {} }))
-    expect((yield* post(`/connect/webhook/generic/${connection}`, genericRequest(genericOtherSecret, body))).status).toBe(200)
-    yield* (yield* Pipeline).drain
-  })
 
 layer(contactsService, { excludeTestServices: true })("the contacts API", (it) => {
   it.effect("a CSV import creates new contacts, skips known addresses and counts invalid rows with their reasons", () =>

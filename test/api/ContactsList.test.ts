@@ -1,8 +1,8 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { Pipeline } from "../../src/ingest/Pipeline.js"
 import { call, contactsService } from "../support/contactsApi.js"
-import { createConnection, genericOtherSecret, genericRequest, post, unique } from "../support/providerRoutes.js"
+import { unique } from "../support/providerRoutes.js"
+import { freshEvents as providerEvents } from "../support/reports.js"
 
 interface Item { readonly id: string; readonly email: string | null; readonly phone: string | null }
 interface Page { readonly items: ReadonlyArray<Item>; readonly nextCursor: string | null }
@@ -22,14 +22,6 @@ const list = (org: string, query: string) =>
 
 const ids = (page: Page) => page.items.map((c) => c.id)
 
-/** Provider events for the org through a generic connection, applied before returning. */
-const providerEvents = (org: string, events: ReadonlyArray<{ readonly recipient: string; readonly type: string; readonly data?: Record<string, unknown> }>) =>
-  Effect.gen(function* () {
-    const connection = yield* createConnection(org, "generic", { secret: genericOtherSecret })
-    const body = events.map((e) => ({ id: unique("evt-"), type: e.type, timestamp: new Date().toISOString(), messageId: unique("msg-"), recipient: e.recipient, data: e.data ?? {} }))
-    expect((yield* post(`/connect/webhook/generic/${connection}`, genericRequest(genericOtherSecret, body))).status).toBe(200)
-    yield* (yield* Pipeline).drain
-  })
 
 layer(contactsService, { excludeTestServices: true })("listing contacts", (it) => {
   it.effect("a contact is found by its email in any case, by its phone however formatted, and by text in its name", () =>

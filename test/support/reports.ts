@@ -21,3 +21,7 @@ export const providerEvents = (org: string, events: ReadonlyArray<{ readonly mes
     expect((yield* post(`/connect/webhook/generic/${connection}`, genericRequest(genericOtherSecret, body))).status).toBe(200)
     yield* (yield* Pipeline).drain
   })
+
+/** Provider events for the org, each on a message of its own, timed now, applied before returning. */
+export const freshEvents = (org: string, events: ReadonlyArray<{ readonly recipient: string; readonly type: string; readonly data?: Record<string, unknown> }>) =>
+  providerEvents(org, events.map((e) => ({ ...e, messageId: unique("msg-"), at: new Date().toISOString() })))
