@@ -40,23 +40,27 @@ const sourceOf = (route: WebhookRoute, params: Readonly<Record<string, string | 
 
 /**
  * Every provider webhook route (api/Webhooks.ts), on the API's router: the raw body goes to the
- * receiver, whose outcome is answered in the same JSON shapes as the rest of the API.
+ * receiver (events) or, verified, to the suppression list (a recipient's replies); refusals are
+ * answered in the same JSON shapes as the rest of the API.
  */
 export const WebhooksLive = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function* () {
     const config = yield* AppConfig
     const receiver = yield* Receiver
+    /** The request as providers verify it: the exact bytes, the headers, the public URL, the time of receipt. */
+    const incoming = Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      return {
+        rawBody: yield* readBody(request, config.webhookMaxBodyBytes),
+        headers: { ...request.headers },
+        url: `${config.publicBaseUrl}${request.url}`,
+        receivedAt: yield* DateTime.now
+      }
+    })
+    const sourceFor = (route: WebhookRoute) => Effect.map(HttpRouter.RouteContext, ({ params }) => sourceOf(route, params))
     const receive = (route: WebhookRoute) =>
       Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const { params } = yield* HttpRouter.RouteContext
-        const rawBody = yield* readBody(request, config.webhookMaxBodyBytes)
-        const { accepted, duplicates } = yield* receiver.receive(route.vendor, sourceOf(route, params), {
-          rawBody,
-          headers: { ...request.headers },
-          url: `${config.publicBaseUrl}${request.url}`,
-          receivedAt: yield* DateTime.now
-        })
+        const { accepted, duplicates } = yield* receiver.receive(route.vendor, yield* sourceFor(route), yield* incoming)
         return HttpServerResponse.unsafeJson({ accepted, duplicates })
       }).pipe(
         Effect.catchTags({
@@ -67,15 +71,8 @@ export const WebhooksLive = HttpApiBuilder.Router.use((router) =>
     const replies = yield* SuppressionList
     const reply = (route: WebhookRoute) =>
       Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const { params } = yield* HttpRouter.RouteContext
-        const webhook = {
-          rawBody: yield* readBody(request, config.webhookMaxBodyBytes),
-          headers: { ...request.headers },
-          url: `${config.publicBaseUrl}${request.url}`,
-          receivedAt: yield* DateTime.now
-        }
-        const orgId = yield* receiver.authenticate(route.vendor, sourceOf(route, params), webhook)
+        const webhook = yield* incoming
+        const orgId = yield* receiver.authenticate(route.vendor, yield* sourceFor(route), webhook)
         yield* replies.reply(orgId, yield* decodeInbound(webhook))
         return HttpServerResponse.text(emptyTwiml, { contentType: "text/xml" })
       }).pipe(Effect.catchTags(refusals))
