@@ -16,6 +16,7 @@ import { OpsMetrics } from "./metrics/OpsMetrics.js"
 import { ActivityRepository } from "./storage/ActivityRepository.js"
 import { BroadcastRepository } from "./storage/BroadcastRepository.js"
 import { ConnectionRepository } from "./storage/ConnectionRepository.js"
+import { TelegramBotRepository } from "./storage/TelegramBotRepository.js"
 import { ContactRepository } from "./storage/ContactRepository.js"
 import { DeadLetterRepository } from "./storage/DeadLetterRepository.js"
 import { DeliveryRepository } from "./storage/DeliveryRepository.js"
@@ -40,6 +41,7 @@ export const RepositoriesSql = Layer.mergeAll(
   InboxRepository.Default,
   DeadLetterRepository.Default,
   ConnectionRepository.Default,
+  TelegramBotRepository.Default,
   RegistrationEvents.Default,
   Transactor.Transactor.Default
 )

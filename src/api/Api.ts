@@ -9,6 +9,7 @@ import { BroadcastsApi } from "./Broadcasts.js"
 import { ContactsApi } from "./Contacts.js"
 import { SenderAccountsApi } from "./SenderAccounts.js"
 import { SuppressionsApi } from "./Suppressions.js"
+import { TelegramBotsApi } from "./TelegramBots.js"
 import { TrackingApi } from "./Tracking.js"
 import { TrackingOrgApi } from "./TrackingOrg.js"
 import { HealthApi } from "./Health.js"
@@ -41,6 +42,7 @@ export class Api extends HttpApi.make("sendtrail")
   .add(ContactsApi)
   .add(SuppressionsApi)
   .add(SenderAccountsApi)
+  .add(TelegramBotsApi)
   .add(AuditApi)
   .add(ReportsApi)
   .add(InsightsApi)

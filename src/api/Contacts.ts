@@ -29,6 +29,8 @@ export const ContactView = Schema.Struct({
   email: Schema.NullOr(Schema.String),
   phone: Schema.NullOr(Schema.String),
   whatsapp: Schema.NullOr(Schema.String),
+  telegram: Schema.NullOr(Schema.String).annotations({ description: "the chat id of a recipient who wrote to one of the org's Telegram bots" }),
+  inApp: Schema.NullOr(Schema.String).annotations({ description: "the sender's own user id in its app (channel in_app)" }),
   attributes: Schema.Record({ key: Schema.String, value: Schema.Unknown }),
   bouncedChannels: Schema.Array(Channel),
   optedOut: Schema.Array(Schema.String).annotations({ description: "a channel (\"email\") or a channel and category (\"email:marketing\")" }),

@@ -48,7 +48,7 @@ export const uniformDecodeErrors = <E, R>(app: Effect.Effect<HttpServerResponse.
 
 /** Routes that read their raw bytes themselves (signatures, imports) and check them there. */
 const readsRawBytes = (url: string) =>
-  url.startsWith("/connect/webhook/") || url.startsWith("/api/ses-events") || url.startsWith("/contacts/import")
+  url.startsWith("/connect/webhook/") || url.startsWith("/api/ses-events") || url.startsWith("/api/telegram/") || url.startsWith("/contacts/import")
 
 /**
  * A JSON body nested past the limit, or holding text PostgreSQL cannot store, is refused with 400

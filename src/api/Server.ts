@@ -25,12 +25,13 @@ import { ReportsLive } from "./ReportsHttp.js"
 import { OrgAuthLive } from "./OrgAuthHttp.js"
 import { SenderAccountsLive } from "./SenderAccountsHttp.js"
 import { SuppressionsLive } from "./SuppressionsHttp.js"
+import { TelegramBotsLive } from "./TelegramBotsHttp.js"
 import { TrackingOrgLive } from "./TrackingOrgHttp.js"
 import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, AuditLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
+  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, TelegramBotsLive, AuditLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 

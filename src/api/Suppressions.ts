@@ -68,7 +68,7 @@ export const UnengagedFor = Schema.String.pipe(
 ).annotations({ description: "ISO 8601 duration, e.g. P12M" })
 
 export const SunsetRequestBody = Schema.Struct({
-  channel: Schema.Literal("email", "sms", "whatsapp"),
+  channel: Schema.Literal("email", "sms", "whatsapp", "telegram", "in_app"),
   category: Category.annotations({ description: "a marketing-type stream; never security or transactional" }),
   unengagedFor: UnengagedFor,
   dryRun: Schema.optionalWith(Schema.Boolean, { default: () => false }),

@@ -30,7 +30,7 @@ export const Rendered = Schema.Struct({
 export const AnalyticsEvent = Schema.Struct({
   deliveryId: Schema.optional(deliveryId),
   token: Schema.optional(Schema.NonEmptyTrimmedString.pipe(maxBytes(limits.text))).annotations({ description: "A tracking token of this org, instead of deliveryId" }),
-  type: Schema.Literal("opened", "clicked"),
+  type: Schema.Literal("delivered", "opened", "clicked").annotations({ description: "delivered (in_app and push only: shown to the user), opened (read), clicked (tapped)" }),
   url: Schema.optional(Schema.NonEmptyTrimmedString.pipe(maxBytes(limits.url))),
   at: Schema.optional(Schema.DateTimeUtc).annotations({ description: "ISO 8601; defaults to now" })
 })
@@ -54,7 +54,7 @@ export class TrackingOrgApi extends HttpApiGroup.make("trackingOrg")
       .addError(NotFound)
       .addError(ServiceUnavailable)
       .addError(Overloaded)
-      .annotate(OpenApi.Summary, "An app reports a push notification opened or tapped; answered after the inbox commit")
+      .annotate(OpenApi.Summary, "An app reports a push notification or an in-app message shown (delivered), opened (read) or tapped (clicked); answered after the inbox commit")
   )
   .middleware(OrgAuth)
   .addError(Unauthorized)

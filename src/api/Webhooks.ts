@@ -76,6 +76,16 @@ const replyBody = {
   content: { "application/x-www-form-urlencoded": { schema: { type: "object", required: ["MessageSid", "From"] } } }
 }
 
+/** Updates of an org's Telegram bot (registered with POST /telegram-bots), in the router's syntax. */
+export const telegramPath = "/api/telegram/webhook/:botId"
+
+const telegramUpdates = HttpApiEndpoint.post("telegram.updates", "/api/telegram/webhook/:botId")
+  .setPath(Schema.Struct({ botId: Schema.String }))
+  .addSuccess(HttpApiSchema.NoContent)
+  .addError(SignatureRejected).addError(PayloadRejected)
+  .annotate(OpenApi.Summary, "Telegram Bot API updates for a bot of POST /telegram-bots: X-Telegram-Bot-Api-Secret-Token must be the bot's secret (else 401, nothing stored). A message goes on the timeline of the chat's contact (channel telegram, address = chat id); /stop opts the chat out, /start lifts only what /stop set; blocking the bot is a /stop; duplicate update_ids change nothing")
+  .annotate(OpenApi.Override, { requestBody: json({ type: "object", required: ["update_id"] }, "a Telegram Update (core.telegram.org/bots/api#update), unchanged") })
+
 const pathParams = { default: Schema.Struct({}), connection: Schema.Struct({ connectionId: Schema.String }), org: Schema.Struct({ orgId: Schema.String }) }
 
 /**
@@ -93,5 +103,5 @@ export const WebhooksApi = webhookRoutes.reduce<HttpApiGroup.HttpApiGroup<"webho
         .annotate(OpenApi.Summary, route.summary)
         .annotate(OpenApi.Override, { requestBody: route.receives === "replies" ? replyBody : requestBodies[route.vendor] })
     ),
-  errors
+  errors.add(telegramUpdates)
 )

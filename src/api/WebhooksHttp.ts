@@ -2,18 +2,21 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { DateTime, Effect, Layer } from "effect"
+import { DateTime, Effect, Layer, Option } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { SuppressionList } from "../contacts/SuppressionList.js"
 import type { Source, UnknownConnection } from "../ingest/Receiver.js"
 import { Receiver } from "../ingest/Receiver.js"
+import { decodeTelegramUpdate, sameSecret } from "../providers/Telegram.js"
 import { decodeInbound } from "../providers/TwilioInbound.js"
-import type { PayloadRejected, SignatureRejected } from "../providers/Webhook.js"
+import type { PayloadRejected } from "../providers/Webhook.js"
+import { SignatureRejected } from "../providers/Webhook.js"
+import { TelegramBotRepository } from "../storage/TelegramBotRepository.js"
 import { overloadedResponse } from "./Errors.js"
 import type { BodyTooLarge } from "./RawBody.js"
 import { readBody } from "./RawBody.js"
 import type { WebhookRoute } from "./Webhooks.js"
-import { emptyTwiml, webhookRoutes } from "./Webhooks.js"
+import { emptyTwiml, telegramPath, webhookRoutes } from "./Webhooks.js"
 
 const rejectionError = { 401: "SignatureRejected", 403: "Forbidden", 503: "ServiceUnavailable" } as const
 
@@ -73,8 +76,27 @@ export const WebhooksLive = HttpApiBuilder.Router.use((router) =>
       Effect.gen(function* () {
         const webhook = yield* incoming
         const orgId = yield* receiver.authenticate(route.vendor, yield* sourceFor(route), webhook)
-        yield* replies.reply(orgId, yield* decodeInbound(webhook))
+        const decoded = yield* decodeInbound(webhook).pipe(Effect.tapError((e) => receiver.keepRejected(orgId, route.vendor, webhook, e)))
+        yield* replies.reply(orgId, decoded)
         return HttpServerResponse.text(emptyTwiml, { contentType: "text/xml" })
       }).pipe(Effect.catchTags(refusals))
     for (const route of webhookRoutes) yield* router.post(route.path, route.receives === "replies" ? reply(route) : receive(route))
+
+    const bots = yield* TelegramBotRepository
+    const secretHeader = "x-telegram-bot-api-secret-token"
+    /** An update to one of an org's bots: its secret checked in constant time before the body is read as JSON. */
+    const telegram = Effect.gen(function* () {
+      const botId = (yield* HttpRouter.RouteContext).params.botId ?? ""
+      const webhook = yield* incoming
+      const bot = yield* bots.secretOf(botId)
+      const given = webhook.headers[secretHeader]
+      if (Option.isNone(bot) || given === undefined || !sameSecret(given, bot.value.secretToken)) {
+        return yield* new SignatureRejected({ check: secretHeader, message: "does not match the secret of a bot at this URL" })
+      }
+      const { orgId } = bot.value
+      const update = yield* decodeTelegramUpdate(botId, webhook.rawBody).pipe(Effect.tapError((e) => receiver.keepRejected(orgId, "telegram", webhook, e)))
+      if (Option.isSome(update)) yield* replies.reply(orgId, update.value)
+      return HttpServerResponse.empty()
+    }).pipe(Effect.catchTags({ BodyTooLarge: refusals.BodyTooLarge, SignatureRejected: refusals.SignatureRejected, PayloadRejected: refusals.PayloadRejected }))
+    yield* router.post(telegramPath, telegram)
   })).pipe(Layer.provide(SuppressionList.Default))

@@ -25,7 +25,17 @@ export const checkPhone = (raw: string): Either.Either<string, string> => {
     : Either.left(`not a phone number in E.164 form (+ and 7 to 15 digits): ${show(raw)}`)
 }
 
-/** The canonical form of an address on a channel (push tokens are opaque: any non-empty text). */
+/** An opaque identifier (a push token, an app's user id): any non-empty text within the address limit. */
+const checkOpaque = (what: string, raw: string): Either.Either<string, string> => {
+  const id = raw.trim()
+  if (id === "") return Either.left(`${what} cannot be empty`)
+  return new TextEncoder().encode(id).length > limits.address ? Either.left(`${what} is at most ${limits.address} bytes`) : Either.right(id)
+}
+
+/** Telegram's chat ids are integers (negative for groups), up to 52 significant bits. */
+const telegramChat = /^-?[1-9]\d{0,15}$/
+
+/** The canonical form of an address on a channel. */
 export const checkAddress = (channel: Channel, raw: string): Either.Either<string, string> => {
   switch (channel) {
     case "email":
@@ -33,12 +43,13 @@ export const checkAddress = (channel: Channel, raw: string): Either.Either<strin
     case "sms":
     case "whatsapp":
       return checkPhone(raw)
-    case "push": {
-      const token = normalizeAddress("push", raw)
-      if (token === "") return Either.left("a push token cannot be empty")
-      return new TextEncoder().encode(token).length > limits.address
-        ? Either.left(`a push token is at most ${limits.address} bytes`)
-        : Either.right(token)
+    case "push":
+      return checkOpaque("a push token", raw)
+    case "in_app":
+      return checkOpaque("an app user id", raw)
+    case "telegram": {
+      const chat = raw.trim()
+      return telegramChat.test(chat) ? Either.right(chat) : Either.left(`not a Telegram chat id (an integer): ${show(raw)}`)
     }
   }
 }

@@ -60,6 +60,8 @@ export class ContactList extends Effect.Service<ContactList>()("Sendtrail/Contac
       EXISTS (SELECT 1 FROM suppressions s WHERE s.org_id = c.org_id AND s.channel = 'email' AND s.address = c.email)
       OR EXISTS (SELECT 1 FROM suppressions s WHERE s.org_id = c.org_id AND s.channel = 'sms' AND s.address = c.phone)
       OR EXISTS (SELECT 1 FROM suppressions s WHERE s.org_id = c.org_id AND s.channel = 'whatsapp' AND s.address = c.whatsapp)
+      OR EXISTS (SELECT 1 FROM suppressions s WHERE s.org_id = c.org_id AND s.channel = 'telegram' AND s.address = c.telegram)
+      OR EXISTS (SELECT 1 FROM suppressions s WHERE s.org_id = c.org_id AND s.channel = 'in_app' AND s.address = c.in_app)
       OR EXISTS (SELECT 1 FROM push_tokens t JOIN suppressions s ON s.org_id = t.org_id AND s.channel = 'push' AND s.address = t.token
         WHERE t.contact_id = c.id))`
 

@@ -2,11 +2,11 @@ import { Data, DateTime, Effect, Either, Option } from "effect"
 import type { Category, Channel } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
 import type { SuppressionReason } from "../domain/Records.js"
+import type { InboundReply } from "../domain/Reply.js"
 import { ActivityRepository } from "../storage/ActivityRepository.js"
 import { ContactRepository } from "../storage/ContactRepository.js"
 import { SuppressionRepository } from "../storage/SuppressionRepository.js"
 import { Transactor } from "../storage/Transactor.js"
-import type { InboundReply } from "../providers/TwilioInbound.js"
 import { checkAddress } from "./Addresses.js"
 
 export class InvalidAddress extends Data.TaggedError("InvalidAddress")<{ readonly message: string }> {}
@@ -26,7 +26,7 @@ const canonical = (channel: Channel, address: string) =>
 /** The source of suppressions a recipient's own STOP reply set: the only ones their START lifts. */
 const replySource = "reply"
 
-const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push" }
+const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push", telegram: "Telegram", in_app: "In-app" }
 
 /**
  * The org's suppression list as its users see it: bulk checks before a send, and admin additions and
@@ -102,21 +102,23 @@ export class SuppressionList extends Effect.Service<SuppressionList>()("Sendtrai
     )
 
     /**
-     * A recipient's reply to one of the org's numbers: STOP suppresses the channel (source `reply`), START
-     * lifts only what a STOP reply set (never a complaint, a bounce or an operator's entry), anything else
-     * is kept on the contact's timeline. Replaying the same message changes nothing. True when it changed the list.
+     * A recipient's reply to one of the org's numbers or bots: STOP suppresses the channel (source
+     * `reply`), START lifts only what a STOP reply set (never a complaint, a bounce or an operator's
+     * entry), anything else is kept on the contact's timeline. The writer becomes a contact if they were
+     * not one. Replaying the same message changes nothing. True when it changed the list.
      */
     const reply = Effect.fn("SuppressionList.reply")(function* (orgId: string, message: InboundReply) {
-      const { channel, address, messageSid, body } = message
-      const sourceKey = `reply:${messageSid}`
+      const { channel, address, messageId, body, sourceKey } = message
       const label = channelLabel[channel]
-      const audit = (action: string) =>
-        activities.audit({ orgId, actor: "recipient", action, subject: `${channel}:${address}`, details: { source: replySource, messageSid, body }, sourceKey })
+      const details = { source: replySource, messageId, body }
+      const audit = (action: string) => activities.audit({ orgId, actor: "recipient", action, subject: `${channel}:${address}`, details, sourceKey })
       return yield* transaction(Effect.gen(function* () {
+        // ensureMany, not ensure: a new contact also takes the deliveries already sent to the address.
+        yield* contacts.ensureMany([{ orgId, channel, address, contactHint: null }])
         switch (message.intent) {
           case "stop": {
             const created = yield* suppressions.add({
-              orgId, channel, address, category: null, reason: "unsubscribe", source: replySource, metadata: { messageSid, body }
+              orgId, channel, address, category: null, reason: "unsubscribe", source: replySource, metadata: { messageId, body }
             })
             if (created) {
               yield* audit("suppression.added")

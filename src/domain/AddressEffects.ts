@@ -14,6 +14,8 @@ export interface ContactAddresses {
   readonly email: string | null
   readonly phone: string | null
   readonly whatsapp: string | null
+  readonly telegram: string | null
+  readonly inApp: string | null
 }
 
 /** A suppression to write: '' is the whole channel's category (the table's key has no nulls). */
@@ -47,8 +49,12 @@ export interface AddressWrites {
   readonly removals: ReadonlyArray<{ readonly broadcastId: string; readonly channel: Channel; readonly address: string; readonly reason: string }>
 }
 
+/** The contact's field holding each channel's address; push addresses are tokens, kept apart. */
+export const addressField = { email: "email", sms: "phone", whatsapp: "whatsapp", telegram: "telegram", in_app: "inApp" } as const satisfies
+  Record<Exclude<Channel, "push">, Exclude<keyof ContactAddresses, "id">>
+
 const addressOn = (contact: ContactAddresses, channel: Channel): string | null =>
-  channel === "email" ? contact.email : channel === "sms" ? contact.phone : channel === "whatsapp" ? contact.whatsapp : null
+  channel === "push" ? null : contact[addressField[channel]]
 
 /** The whole-channel suppression a cause makes. */
 const causeRow = (orgId: string, channel: Channel, address: string, cause: Cause): SuppressionWrite => ({

@@ -1,6 +1,6 @@
 import { DateTime, Duration, Either, ParseResult, Schema } from "effect"
 
-export const Channel = Schema.Literal("email", "sms", "whatsapp", "push")
+export const Channel = Schema.Literal("email", "sms", "whatsapp", "push", "telegram", "in_app")
 export type Channel = typeof Channel.Type
 export const channels: ReadonlyArray<Channel> = Channel.literals
 

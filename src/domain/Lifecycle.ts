@@ -58,7 +58,7 @@ export const milestoneOf = (event: NormalizedEvent): Option.Option<DeliveryStatu
   }
 }
 
-const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push" }
+const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push", telegram: "Telegram", in_app: "In-app" }
 
 // Twilio error codes: https://www.twilio.com/docs/api/errors (21610 = recipient replied STOP,
 // 63014 = WhatsApp user blocked the business; the invalid set are unknown, invalid, landline or

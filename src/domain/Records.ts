@@ -36,7 +36,7 @@ export type PushToken = typeof PushToken.Type
 const engagedAt = Schema.optionalWith(Schema.DateTimeUtc, { exact: true })
 
 /** Per channel, the time of the contact's last open or click not flagged as a machine's; a channel never engaged on is absent. */
-export const LastEngaged = Schema.Struct({ email: engagedAt, sms: engagedAt, whatsapp: engagedAt, push: engagedAt })
+export const LastEngaged = Schema.Struct({ email: engagedAt, sms: engagedAt, whatsapp: engagedAt, push: engagedAt, telegram: engagedAt, in_app: engagedAt })
 export type LastEngaged = typeof LastEngaged.Type
 
 export const Contact = Schema.Struct({
@@ -45,6 +45,10 @@ export const Contact = Schema.Struct({
   email: Schema.NullOr(Schema.String),
   phone: Schema.NullOr(Schema.String),
   whatsapp: Schema.NullOr(Schema.String),
+  /** The Telegram chat id of a recipient who wrote to one of the org's bots. */
+  telegram: Schema.NullOr(Schema.String),
+  /** The sender's own user id in its app, for in-app messages. */
+  inApp: Schema.NullOr(Schema.String),
   bouncedChannels: Schema.Array(Channel),
   /** Entries are a channel ("email") or a channel and category ("email:marketing"). */
   optedOut: Schema.Array(Schema.String),

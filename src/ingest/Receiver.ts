@@ -72,6 +72,18 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
         return orgId
       })
 
+    /** A verified body that does not decode: counted, and kept in dead letters for inspection. */
+    const keepRejected = (orgId: string, vendor: string, request: WebhookRequest, rejected: PayloadRejected) =>
+      Effect.zipRight(
+        stats.rejected(vendor, "undecodable"),
+        Effect.flatMap(DateTime.now, (at) =>
+          deadLetters.add({
+            orgId, provider: vendor, inboxId: null, stage: "decode", error: rejected.message,
+            rawBody: request.rawBody, headers: definedHeaders(request.headers), url: request.url,
+            event: null, at
+          }))
+      )
+
     const receive = Effect.fnUntraced(function* (vendorName: VendorName, source: Source, request: WebhookRequest) {
       const vendor = providers.get(vendorName)
       // Before anything parses it, signed or not: some vendors' signatures live inside the JSON.
@@ -95,16 +107,7 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
             }
             return Effect.succeed(events)
           }),
-          Effect.tapError((rejected) =>
-            Effect.zipRight(
-              stats.rejected(vendor.vendor, "undecodable"),
-              Effect.flatMap(DateTime.now, (at) =>
-                deadLetters.add({
-                  orgId, provider: vendor.vendor, inboxId: null, stage: "decode", error: rejected.message,
-                  rawBody: request.rawBody, headers: definedHeaders(request.headers), url: request.url,
-                  event: null, at
-                }))
-            ))
+          Effect.tapError((rejected) => keepRejected(orgId, vendor.vendor, request, rejected))
         )
         return yield* inbox.append(events)
       })
@@ -113,11 +116,14 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
       return result
     })
 
-    return { receive, authenticate } as const
+    return { receive, authenticate, keepRejected } as const
   })
 }) {}
 
 const isForm = (request: WebhookRequest) => request.headers["content-type"]?.startsWith("application/x-www-form-urlencoded") === true
 
+/** Headers that carry a credential are never kept. */
+const secretHeaders = new Set(["authorization", "x-telegram-bot-api-secret-token"])
+
 const definedHeaders = (headers: WebhookRequest["headers"]): Record<string, string> =>
-  Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (value === undefined || name === "authorization" ? [] : [[name, value]])))
+  Object.fromEntries(Object.entries(headers).flatMap(([name, value]) => (value === undefined || secretHeaders.has(name) ? [] : [[name, value]])))

@@ -1,5 +1,6 @@
 import { Effect, Schema } from "effect"
 import { unstorableField, unstorableMessage } from "../domain/JsonText.js"
+import type { InboundReply } from "../domain/Reply.js"
 import { NonBlank } from "./Fields.js"
 import { fieldsOf, formParams } from "./Twilio.js"
 import type { WebhookRequest } from "./Webhook.js"
@@ -9,15 +10,6 @@ import { decodeFirst, PayloadRejected, show } from "./Webhook.js"
 const stopWords = new Set(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"])
 const startWords = new Set(["START", "YES", "UNSTOP"])
 
-/** A recipient's message to one of the org's numbers: an opt-out, an opt-in, or anything else they wrote. */
-export interface InboundReply {
-  readonly messageSid: string
-  readonly channel: "sms" | "whatsapp"
-  /** The sender's number in E.164. */
-  readonly address: string
-  readonly body: string
-  readonly intent: "stop" | "start" | "other"
-}
 
 const Message = Schema.Struct({
   MessageSid: NonBlank,
@@ -47,7 +39,8 @@ export const decodeInbound = Effect.fnUntraced(function* (request: WebhookReques
     return yield* new PayloadRejected({ path: "From", message: `From: expected a number in E.164 form, got ${show(message.From)}` })
   }
   return {
-    messageSid: message.MessageSid,
+    sourceKey: `reply:${message.MessageSid}`,
+    messageId: message.MessageSid,
     channel: whatsapp ? "whatsapp" : "sms",
     address: number,
     body: message.Body,

@@ -35,11 +35,12 @@ export interface AddressLookup {
 export type { ContactAddresses }
 
 /** The contacts column holding each channel's address; push addresses live in push_tokens. */
-export const addressColumn = { email: "email", sms: "phone", whatsapp: "whatsapp" } as const
+export const addressColumn = { email: "email", sms: "phone", whatsapp: "whatsapp", telegram: "telegram", in_app: "in_app" } as const
 
 const decodeContact = decodeFirst(ContactRow)
 const decodeTokenOwner = decodeFirst(Schema.Struct({ contactId: column("contact_id", Schema.NullOr(Schema.String)) }))
-const Addresses = Schema.Struct({ id: Schema.String, email: Schema.NullOr(Schema.String), phone: Schema.NullOr(Schema.String), whatsapp: Schema.NullOr(Schema.String) })
+const address = Schema.NullOr(Schema.String)
+const Addresses = Schema.Struct({ id: Schema.String, email: address, phone: address, whatsapp: address, telegram: address, inApp: column("in_app", address) })
 const decodeAddresses = decodeRows(Addresses)
 const decodeOrgAddresses = decodeRows(Schema.Struct({ ...Addresses.fields, orgId: column("org_id", Schema.String) }))
 const decodeFoundAddresses = decodeRows(Schema.Struct({ ...Addresses.fields, orgId: column("org_id", Schema.String), channel: Channel, address: Schema.String }))
@@ -103,7 +104,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       if (input.channel === "push") {
         yield* claimToken(input.orgId, address, id)
       } else {
-        // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
+        // No conflict target: any of the partial unique indexes (org, address) may be the one hit.
         yield* sql`
           INSERT INTO contacts (id, org_id, ${sql(addressColumn[input.channel])}) VALUES (${id}, ${input.orgId}, ${address})
           ON CONFLICT DO NOTHING`
@@ -142,7 +143,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       const whatsapp = lookup.whatsapp.map((address) => normalizeAddress("whatsapp", address))
       if (email.length + phone.length + whatsapp.length === 0) return []
       return yield* decodeAddresses(yield* sql`
-        SELECT id, email, phone, whatsapp FROM contacts
+        SELECT id, email, phone, whatsapp, telegram, in_app FROM contacts
         WHERE org_id = ${orgId}
           AND (email = ANY(${email}::text[]) OR phone = ANY(${phone}::text[]) OR whatsapp = ANY(${whatsapp}::text[]))`)
     }, Effect.orDie)
@@ -156,7 +157,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       if (contacts.length === 0) return []
       const column = (pick: (c: NewContact) => string | null, channel: Channel) =>
         contacts.map((c) => { const address = pick(c); return address === null ? null : normalizeAddress(channel, address) })
-      // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
+      // No conflict target: any of the partial unique indexes (org, address) may be the one hit.
       const rows = yield* sql`
         WITH made AS (
           INSERT INTO contacts (id, org_id, email, phone, whatsapp, attributes)
@@ -166,7 +167,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
             WITH ORDINALITY AS u(id, email, phone, whatsapp, attributes, n)
           ORDER BY u.n
           ON CONFLICT DO NOTHING
-          RETURNING id, org_id, email, phone, whatsapp),
+          RETURNING id, org_id, email, phone, whatsapp, telegram, in_app),
         linked AS (${linkDeliveriesTo(sql, "made")})
         SELECT id FROM made`.pipe(Effect.flatMap(decodeIds))
       const created = new Set(rows.map((row) => row.id))
@@ -186,7 +187,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       const hints = [...new Set(wanted.flatMap((a) => a.contactHint ?? []))]
       if (hints.length > 0) {
         const rows = yield* decodeOrgAddresses(yield* sql`
-          SELECT id, org_id, email, phone, whatsapp FROM contacts WHERE id = ANY(${hints}::text[])`)
+          SELECT id, org_id, email, phone, whatsapp, telegram, in_app FROM contacts WHERE id = ANY(${hints}::text[])`)
         const byId = new Map(rows.map((r) => [r.id, r]))
         for (const a of wanted) {
           const hinted = a.contactHint === null ? undefined : byId.get(a.contactHint)
@@ -203,7 +204,7 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
           const rows = yield* decodeFoundAddresses(yield* sql`
             WITH k AS (SELECT DISTINCT * FROM json_to_recordset(${keys}::json) AS k(org_id text, channel text, address text))
             ${sql.join(" UNION ALL ", false)(channels.map((channel) =>
-              sql`SELECT k.org_id, k.channel, k.address, c.id, c.email, c.phone, c.whatsapp FROM k ${on(channel)}`))}`)
+              sql`SELECT k.org_id, k.channel, k.address, c.id, c.email, c.phone, c.whatsapp, c.telegram, c.in_app FROM k ${on(channel)}`))}`)
           for (const row of rows) found.set(keyOf(row), row)
         })
       const unfound = () => [...new Map(wanted.filter((a) => !found.has(keyOf(a))).map((a) => [keyOf(a), a])).values()]
@@ -213,16 +214,17 @@ export class ContactRepository extends Effect.Service<ContactRepository>()("Send
       const others = missing.filter((a) => a.channel !== "push")
       if (others.length > 0) {
         const column = (channel: Channel) => others.map((a) => (a.channel === channel ? a.address : null))
-        // No conflict target: any of the three partial unique indexes (org, address) may be the one hit.
+        // No conflict target: any of the partial unique indexes (org, address) may be the one hit.
         yield* sql`
           WITH made AS (
-            INSERT INTO contacts (id, org_id, email, phone, whatsapp)
-            SELECT u.id, u.org_id, u.email, u.phone, u.whatsapp
+            INSERT INTO contacts (id, org_id, email, phone, whatsapp, telegram, in_app)
+            SELECT u.id, u.org_id, u.email, u.phone, u.whatsapp, u.telegram, u.in_app
             FROM unnest(${others.map(() => crypto.randomUUID())}::text[], ${others.map((a) => a.orgId)}::text[], ${column("email")}::text[],
-              ${column("sms")}::text[], ${column("whatsapp")}::text[]) AS u(id, org_id, email, phone, whatsapp)
-            ORDER BY u.org_id, u.email, u.phone, u.whatsapp
+              ${column("sms")}::text[], ${column("whatsapp")}::text[], ${column("telegram")}::text[], ${column("in_app")}::text[])
+              AS u(id, org_id, email, phone, whatsapp, telegram, in_app)
+            ORDER BY u.org_id, u.email, u.phone, u.whatsapp, u.telegram, u.in_app
             ON CONFLICT DO NOTHING
-            RETURNING id, org_id, email, phone, whatsapp)
+            RETURNING id, org_id, email, phone, whatsapp, telegram, in_app)
           ${linkDeliveriesTo(sql, "made")}`
       }
       if (push.length > 0) {

@@ -65,6 +65,7 @@ export const BroadcastRecipientRow = Schema.Struct({
 export const ContactRow = Schema.Struct({
   ...Contact.fields,
   orgId: column("org_id", Schema.String),
+  inApp: column("in_app", Contact.fields.inApp),
   bouncedChannels: column("bounced_channels", Contact.fields.bouncedChannels),
   optedOut: column("opted_out", Contact.fields.optedOut),
   pushTokens: column("push_tokens", Contact.fields.pushTokens),
@@ -208,4 +209,11 @@ export const InboxEntryRow = Schema.Struct({
   event: Schema.Unknown,
   attempts: Schema.Number,
   receivedAt: column("received_at", Schema.DateFromSelf)
+})
+
+/** A Telegram bot as its org sees it: its token and secret are read only where they are checked. */
+export const TelegramBotRow = Schema.Struct({
+  id: Schema.String,
+  name: Schema.String,
+  createdAt: column("created_at", Timestamp)
 })

@@ -9,11 +9,11 @@ import type { Client } from "./Recorder.js"
 import { Recorder, TrackingRefused } from "./Recorder.js"
 import { TrackingTokens, urlHash } from "./Tokens.js"
 
-/** An app's report of a push notification opened or tapped. */
+/** An app's report of a push notification or an in-app message shown, opened (read) or tapped. */
 export interface AppEvent {
   readonly deliveryId?: number | undefined
   readonly token?: string | undefined
-  readonly type: "opened" | "clicked"
+  readonly type: "delivered" | "opened" | "clicked"
   readonly url?: string | undefined
   readonly at?: DateTime.Utc | undefined
 }
@@ -22,6 +22,9 @@ export class AppEventRefused extends Data.TaggedError("AppEventRefused")<{
   readonly kind: "bad-request" | "not-found" | "unavailable"
   readonly message: string
 }> {}
+
+/** The channels whose delivery only the app can see. */
+const appDelivered = new Set(["in_app", "push"])
 
 const sameHash = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b))
 
@@ -103,8 +106,13 @@ export class Engagement extends Effect.Service<Engagement>()("Sendtrail/Engageme
     /** Durable once it returns. */
     const appEvent = Effect.fn("Engagement.appEvent")(function* (orgId: string, event: AppEvent) {
       const delivery = yield* deliveryFor(orgId, event)
+      if (event.type === "delivered" && !appDelivered.has(delivery.channel)) {
+        return yield* new AppEventRefused({ kind: "bad-request", message: `type: an app reports 'delivered' for in_app and push deliveries only; delivery ${delivery.id} is ${delivery.channel}` })
+      }
       yield* recorder.record(delivery, {
-        type: event.type, source: "app", providerEventId: randomUUID(), client: { ip: undefined, userAgent: undefined },
+        type: event.type, source: "app", client: { ip: undefined, userAgent: undefined },
+        // Shown once: a repeated report is the same event; every open and tap counts.
+        providerEventId: event.type === "delivered" ? `app-delivered-${delivery.id}` : randomUUID(),
         url: event.url, at: event.at
       })
     })

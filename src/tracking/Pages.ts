@@ -19,7 +19,7 @@ export const maskAddress = (channel: Channel, address: string): string => {
   return `•••${digits.slice(-4)}`
 }
 
-const nouns: Record<Channel, string> = { email: "email", sms: "text messages", whatsapp: "WhatsApp messages", push: "push notifications" }
+const nouns: Record<Channel, string> = { email: "email", sms: "text messages", whatsapp: "WhatsApp messages", push: "push notifications", telegram: "Telegram messages", in_app: "in-app messages" }
 
 /** What an unsubscribe stops: "marketing email", or "all email" when the link names no category. */
 export const scopeOf = (channel: Channel, category: Category | undefined): string =>

@@ -20,10 +20,10 @@ export interface Client {
 }
 
 export interface Tracked {
-  readonly type: Extract<EventType, "opened" | "clicked" | "unsubscribed">
+  readonly type: Extract<EventType, "delivered" | "opened" | "clicked" | "unsubscribed">
   /** What the event came from: pixel, click, unsubscribe or app. */
   readonly source: string
-  /** Opens and clicks take a fresh id each (every one counts in totals); an unsubscribe a stable one. */
+  /** Opens and clicks take a fresh id each (every one counts in totals); an unsubscribe or a delivery a stable one. */
   readonly providerEventId: string
   readonly client: Client
   readonly url?: string | undefined

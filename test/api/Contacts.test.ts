@@ -142,7 +142,7 @@ layer(contactsService, { excludeTestServices: true })("the contacts API", (it) =
       expect(view).toEqual({
         status: 200,
         body: {
-          id: ada.id, email: "ada@example.com", phone: null, whatsapp: null, attributes: {},
+          id: ada.id, email: "ada@example.com", phone: null, whatsapp: null, telegram: null, inApp: null, attributes: {},
           bouncedChannels: ["email"], optedOut: [], pushTokens: [], lastEngagedAt: {},
           createdAt: expect.any(String), updatedAt: expect.any(String),
           activities: [

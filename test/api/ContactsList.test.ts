@@ -99,7 +99,7 @@ layer(contactsService, { excludeTestServices: true })("listing contacts", (it) =
         return (reply.body as { readonly message: string }).message
       })
       expect(yield* refusal("bounced=maybe")).toBe("bounced: 'maybe' is not a flag or a channel; expected true, false, email, sms, whatsapp, push")
-      expect(yield* refusal("optedOut=fax")).toBe("optedOut: 'fax' is not a channel; expected email, sms, whatsapp, push")
+      expect(yield* refusal("optedOut=fax")).toBe("optedOut: 'fax' is not a channel; expected email, sms, whatsapp, push, telegram, in_app")
       expect(yield* refusal("suppressed=yes")).toBe("suppressed: 'yes' is not a flag; expected true, false")
       expect(yield* refusal("phone=call-me")).toMatch(/^phone: not a phone number in E\.164 form/)
       expect(yield* refusal("email=not-an-email")).toMatch(/^email: not an email address/)

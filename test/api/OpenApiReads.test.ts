@@ -15,7 +15,7 @@ describe("the OpenAPI description of the read endpoints", () => {
     expect(query("/broadcast", "limit")).toMatchObject({ type: "integer", minimum: 1, maximum: 1000 })
     expect(query("/broadcast", "cursor")).toMatchObject({ type: "string", pattern: "^[A-Za-z0-9_-]+$" })
     expect(query("/broadcast/{id}/recipients", "status")).toMatchObject({ enum: ["listed", "removed"] })
-    expect(query("/broadcast/{id}/recipients", "channel")).toMatchObject({ enum: ["email", "sms", "whatsapp", "push"] })
+    expect(query("/broadcast/{id}/recipients", "channel")).toMatchObject({ enum: ["email", "sms", "whatsapp", "push", "telegram", "in_app"] })
     expect(query("/broadcast/{id}/recipients.csv", "status")).toMatchObject({ enum: ["listed", "removed"] })
     expect(spec.paths["/broadcast/{id}/recipients.csv"]?.get?.responses[200]?.content).toHaveProperty(["text/csv"])
     expect(query("/sender-accounts", "flagged")).toMatchObject({ type: "boolean" })

@@ -62,7 +62,7 @@ layer(broadcastsService(), { excludeTestServices: true })("push rows are address
       // Bad inputs: another org's row is unknown to this org, an id no row has, a type the app cannot report.
       expect(yield* appEvent({ deliveryId: okRow!.id, type: "opened" }, unique("org-"))).toMatchObject({ status: 404, body: { error: "NotFound" } })
       expect(yield* appEvent({ deliveryId: 2_000_000_000, type: "opened" })).toMatchObject({ status: 404, body: { error: "NotFound" } })
-      expect(yield* appEvent({ deliveryId: okRow!.id, type: "delivered" })).toMatchObject({ status: 400, body: { error: "BadRequest" } })
+      expect(yield* appEvent({ deliveryId: okRow!.id, type: "bounced" })).toMatchObject({ status: 400, body: { error: "BadRequest" } })
       expect(yield* call(org, "POST", `/broadcast/${id}/push-results`, { results: [{ recipient: ok, provider: "fcm" }] }))
         .toMatchObject({ status: 400, body: { message: "results[0]: expected either success: true or an error, not both nor neither" } })
       yield* (yield* Pipeline).drain
@@ -73,5 +73,39 @@ layer(broadcastsService(), { excludeTestServices: true })("push rows are address
       // A dead token's row stays bounced (negative outcomes rank above opens), the open is in its chronology.
       expect(report.get(gone)).toEqual({ recipient: gone, status: "bounced", events: [{ type: "bounced" }, { type: "opened" }] })
       expect(report.size).toBe(3)
+    }))
+
+  it.effect("in-app messages: registered on channel in_app, the app reports them shown, read and tapped", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const id = yield* createBroadcast(org, { name: "In-app tour", category: "product", channels: ["in_app", "email"] })
+      const user = unique("user-")
+      const registered = yield* call(org, "POST", `/broadcast/${id}/deliveries`, {
+        deliveries: [{ recipient: user, channel: "in_app", provider: "app", providerMessageId: unique("inapp-"), status: "sent" }]
+      })
+      expect(registered.status, JSON.stringify(registered.body)).toBe(200)
+      const row = Schema.decodeUnknownSync(Schema.Struct({ deliveries: Schema.Tuple(Schema.Struct({ id: Schema.Number })) }))(registered.body).deliveries[0]
+      const appEvent = (body: Record<string, unknown>) => call(org, "POST", "/repository/create/analytics_event", { deliveryId: row.id, ...body })
+      const later = (minutes: number) => Effect.map(DateTime.now, (now) => DateTime.formatIso(DateTime.add(now, { minutes })))
+      expect(yield* appEvent({ type: "delivered", at: yield* later(1) })).toEqual({ status: 202, body: { accepted: true } })
+      // Shown once is shown: the app's retry of the same report changes nothing.
+      expect(yield* appEvent({ type: "delivered", at: yield* later(1) })).toEqual({ status: 202, body: { accepted: true } })
+      expect(yield* appEvent({ type: "opened", at: yield* later(2) })).toEqual({ status: 202, body: { accepted: true } })
+      expect(yield* appEvent({ type: "clicked", url: "myapp://tour/2", at: yield* later(3) })).toEqual({ status: 202, body: { accepted: true } })
+      yield* (yield* Pipeline).drain
+
+      const report = yield* reportOf(org, id)
+      expect(report.get(user)).toEqual({
+        recipient: user, status: "clicked",
+        events: [{ type: "sent" }, { type: "delivered" }, { type: "opened" }, { type: "clicked", url: "myapp://tour/2" }]
+      })
+
+      // An email row is not the app's to call delivered.
+      const mail = yield* call(org, "POST", `/broadcast/${id}/deliveries`, {
+        deliveries: [{ recipient: "reader@example.com", channel: "email", provider: "sendgrid", providerMessageId: unique("sg-") }]
+      })
+      const mailRow = Schema.decodeUnknownSync(Schema.Struct({ deliveries: Schema.Tuple(Schema.Struct({ id: Schema.Number })) }))(mail.body).deliveries[0]
+      expect(yield* call(org, "POST", "/repository/create/analytics_event", { deliveryId: mailRow.id, type: "delivered" }))
+        .toMatchObject({ status: 400, body: { error: "BadRequest", message: expect.stringMatching(/^type: .*in_app and push/) } })
     }))
 })

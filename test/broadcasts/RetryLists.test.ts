@@ -5,7 +5,7 @@ import type { Contact } from "../../src/domain/Records.js"
 
 const at = DateTime.unsafeMake("2026-04-01T00:00:00Z")
 const contact = (overrides: Partial<Contact> = {}): Contact => ({
-  id: "c-1", orgId: "org-1", email: "ada@example.com", phone: null, whatsapp: null, bouncedChannels: [], optedOut: [],
+  id: "c-1", orgId: "org-1", email: "ada@example.com", phone: null, whatsapp: null, telegram: null, inApp: null, bouncedChannels: [], optedOut: [],
   pushTokens: [], createdAt: at, updatedAt: at, ...overrides
 })
 const email = { channel: "email" as const, recipient: "ada@example.com", contactId: null }

@@ -139,7 +139,7 @@ for (const backend of backends) {
         const found = yield* repo.findByAddresses("org-lookup", { email: ["ADA@example.com", "bob@example.com"], phone: ["+15550111"], whatsapp: [] })
         expect(found.map((c) => c.id).sort()).toEqual([email, phone].sort())
         const byWhatsapp = yield* repo.findByAddresses("org-lookup", { email: [], phone: [], whatsapp: ["+15550111"] })
-        expect(byWhatsapp).toEqual([{ id: whatsapp, email: null, phone: null, whatsapp: "+15550111" }])
+        expect(byWhatsapp).toEqual([{ id: whatsapp, email: null, phone: null, whatsapp: "+15550111", telegram: null, inApp: null }])
         expect(yield* repo.findByAddresses("org-lookup", { email: [], phone: [], whatsapp: [] })).toEqual([])
       }))
   })

@@ -2,10 +2,11 @@ import { DateTime, Effect, Layer, Option, Ref } from "effect"
 import type { Channel } from "../../../src/domain/Event.js"
 import { normalizeAddress } from "../../../src/domain/Event.js"
 import type { ContactAddresses } from "../../../src/domain/AddressEffects.js"
+import { addressField } from "../../../src/domain/AddressEffects.js"
 import { contactKey } from "../../../src/domain/Projection.js"
 import type { Contact } from "../../../src/domain/Records.js"
 import type { EnsureContact } from "../../../src/storage/ContactRepository.js"
-import { addressColumn, ContactRepository } from "../../../src/storage/ContactRepository.js"
+import { ContactRepository } from "../../../src/storage/ContactRepository.js"
 
 type ContactCore = Omit<Contact, "pushTokens">
 
@@ -36,8 +37,8 @@ const lookup = (t: Tables, orgId: string, channel: Channel, address: string): Co
     const contactId = t.tokens.find((row) => row.orgId === orgId && row.token === normalized)?.contactId
     return contactId == null ? undefined : t.contacts.get(contactId)
   }
-  const column = addressColumn[channel]
-  return [...t.contacts.values()].find((c) => c.orgId === orgId && c[column] === normalized)
+  const field = addressField[channel]
+  return [...t.contacts.values()].find((c) => c.orgId === orgId && c[field] === normalized)
 }
 
 /** The same interface over maps, for unit tests of the layers above; the contract suite keeps it true. */
@@ -68,6 +69,8 @@ export const layer = Layer.effect(
             email: input.channel === "email" ? address : null,
             phone: input.channel === "sms" ? address : null,
             whatsapp: input.channel === "whatsapp" ? address : null,
+            telegram: input.channel === "telegram" ? address : null,
+            inApp: input.channel === "in_app" ? address : null,
             bouncedChannels: [],
             optedOut: [],
             createdAt: now,
@@ -101,7 +104,7 @@ export const layer = Layer.effect(
           const has = (set: ReadonlySet<string>, address: string | null) => address !== null && set.has(address)
           return [...t.contacts.values()]
             .filter((c) => c.orgId === orgId && (has(wanted.email, c.email) || has(wanted.phone, c.phone) || has(wanted.whatsapp, c.whatsapp)))
-            .map((c) => ({ id: c.id, email: c.email, phone: c.phone, whatsapp: c.whatsapp }))
+            .map((c) => ({ id: c.id, email: c.email, phone: c.phone, whatsapp: c.whatsapp, telegram: c.telegram, inApp: c.inApp }))
         }),
       createMany: (orgId, contacts) =>
         Effect.flatMap(DateTime.now, (now) =>
@@ -122,6 +125,8 @@ export const layer = Layer.effect(
                 email: address("email", "email"),
                 phone: address("phone", "sms"),
                 whatsapp: address("whatsapp", "whatsapp"),
+                telegram: null,
+                inApp: null,
                 bouncedChannels: [],
                 optedOut: [],
                 createdAt: now,
