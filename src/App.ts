@@ -17,6 +17,8 @@ import { ActivityRepository } from "./storage/ActivityRepository.js"
 import { BroadcastRepository } from "./storage/BroadcastRepository.js"
 import { ConnectionRepository } from "./storage/ConnectionRepository.js"
 import { TelegramBotRepository } from "./storage/TelegramBotRepository.js"
+import { Sunset } from "./contacts/Sunset.js"
+import { SunsetSchedule } from "./contacts/SunsetSchedule.js"
 import { ContactRepository } from "./storage/ContactRepository.js"
 import { DeadLetterRepository } from "./storage/DeadLetterRepository.js"
 import { DeliveryRepository } from "./storage/DeliveryRepository.js"
@@ -63,8 +65,10 @@ export const makeIngest = <E, R>(vendorServices: Layer.Layer<VendorRequirements,
 
 export const Ingest = makeIngest(VendorServices)
 
-/** The send side of the org API (broadcasts, registration, push results, retry lists), over ingest. */
-export const BroadcastServices = Layer.mergeAll(Broadcasts.Default, Registrations.Default, PushResults.Default, RetryLists.Default)
+/** The send side of the org API (broadcasts, registration, push results, retry lists) and the daily sunsets, over ingest. */
+export const BroadcastServices = Layer.mergeAll(
+  Broadcasts.Default, Registrations.Default, PushResults.Default, RetryLists.Default, SunsetSchedule.Default.pipe(Layer.provideMerge(Sunset.Default))
+)
 
 /** Everything the HTTP handlers use, given repositories: ingest plus the send side. */
 export const withBroadcasts = <E, R>(ingest: Layer.Layer<Layer.Layer.Success<typeof Ingest>, E, R>) =>

@@ -67,9 +67,25 @@ export const UnengagedFor = Schema.String.pipe(
   Schema.pattern(/^P(?=\d)(\d{1,4}Y)?(\d{1,4}M)?(\d{1,4}W)?(\d{1,5}D)?$/, { message: () => "expected an ISO 8601 duration of years, months, weeks or days, such as P12M" })
 ).annotations({ description: "ISO 8601 duration, e.g. P12M" })
 
+const SunsetChannel = Schema.Literal("email", "sms", "whatsapp", "telegram", "in_app")
+const SunsetCategory = Category.annotations({ description: "a marketing-type stream; never security or transactional" })
+
+export const SunsetScheduleBody = Schema.Struct({ channel: SunsetChannel, category: SunsetCategory, unengagedFor: UnengagedFor })
+
+const SunsetScheduleView = Schema.Struct({
+  channel: SunsetChannel,
+  category: Schema.String,
+  unengagedFor: Schema.String,
+  createdBy: Schema.String,
+  createdAt: Schema.DateTimeUtc,
+  lastRunAt: Schema.NullOr(Schema.DateTimeUtc).annotations({ description: "null until its first run; it runs again a day after" }),
+  lastBatchId: Schema.NullOr(Schema.String).annotations({ description: "the batch id of its last run, for DELETE /suppressions/sunset/{batchId}" }),
+  lastSuppressed: Schema.NullOr(Schema.Number)
+})
+
 export const SunsetRequestBody = Schema.Struct({
-  channel: Schema.Literal("email", "sms", "whatsapp", "telegram", "in_app"),
-  category: Category.annotations({ description: "a marketing-type stream; never security or transactional" }),
+  channel: SunsetChannel,
+  category: SunsetCategory,
   unengagedFor: UnengagedFor,
   dryRun: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   limit: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 1000)), { default: () => 100 }),
@@ -135,6 +151,24 @@ export class SuppressionsApi extends HttpApiGroup.make("suppressions")
       .addSuccess(Schema.Struct({ removed: Schema.Number }))
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Reverse a sunset run: lift exactly the suppressions it wrote; audited")
+  )
+  .add(
+    HttpApiEndpoint.put("scheduleSunset", "/suppressions/sunset/schedules")
+      .setPayload(SunsetScheduleBody)
+      .addSuccess(SunsetScheduleView)
+      .addError(BadRequest)
+      .annotate(OpenApi.Summary, "Run this sunset every day (one schedule per channel and stream; setting it again changes its unengagedFor); each run is audited under its own batch id, as actor schedule")
+  )
+  .add(
+    HttpApiEndpoint.get("sunsetSchedules", "/suppressions/sunset/schedules")
+      .addSuccess(Schema.Struct({ items: Schema.Array(SunsetScheduleView) }))
+      .annotate(OpenApi.Summary, "The org's daily sunsets and how each last ran")
+  )
+  .add(
+    HttpApiEndpoint.del("unscheduleSunset")`/suppressions/sunset/schedules/${HttpApiSchema.param("channel", SunsetChannel)}/${HttpApiSchema.param("category", Schema.String)}`
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(NotFound)
+      .annotate(OpenApi.Summary, "Stop a daily sunset (what its runs suppressed stays; reverse a run by its batch id)")
   )
   .middleware(OrgAuth)
   .addError(Unauthorized)

@@ -1,6 +1,7 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import { DateTime, Effect, Layer } from "effect"
-import { Sunset } from "../contacts/Sunset.js"
+import { cutoffOf, Sunset } from "../contacts/Sunset.js"
+import { SunsetSchedule } from "../contacts/SunsetSchedule.js"
 import { SuppressionList } from "../contacts/SuppressionList.js"
 import { SuppressionRepository } from "../storage/SuppressionRepository.js"
 import { Api } from "./Api.js"
@@ -12,6 +13,7 @@ export const SuppressionsLive = HttpApiBuilder.group(Api, "suppressions", (handl
   Effect.gen(function* () {
     const list = yield* SuppressionList
     const sunset = yield* Sunset
+    const schedules = yield* SunsetSchedule
     const repository = yield* SuppressionRepository
     const actor = Effect.map(CurrentOrg, (org) => ({ orgId: org.orgId, actor: org.subject ?? "api" }))
     return handlers
@@ -39,7 +41,7 @@ export const SuppressionsLive = HttpApiBuilder.group(Api, "suppressions", (handl
       .handle("sunset", ({ payload }) =>
         Effect.gen(function* () {
           const { orgId, actor: by } = yield* actor
-          const cutoff = DateTime.subtract(yield* DateTime.now, durationOf(payload.unengagedFor))
+          const cutoff = cutoffOf(yield* DateTime.now, payload.unengagedFor)
           const request = { channel: payload.channel, category: payload.category, cutoff }
           return payload.dryRun
             ? { dryRun: true as const, ...(yield* sunset.dryRun(orgId, request, payload.cursor, payload.limit)) }
@@ -50,10 +52,11 @@ export const SuppressionsLive = HttpApiBuilder.group(Api, "suppressions", (handl
           Effect.flatMap(({ removed }) =>
             removed === 0 ? Effect.fail({ error: "NotFound" as const, message: `no suppressions of sunset ${path.batchId}` }) : Effect.succeed({ removed }))
         ))
-  })).pipe(Layer.provide(Layer.mergeAll(SuppressionList.Default, Sunset.Default)))
-
-/** `P1Y6M2W3D` as the parts DateTime.subtract takes. */
-const durationOf = (iso: string) => {
-  const part = (unit: string) => Number(new RegExp(`(\\d+)${unit}`).exec(iso)?.[1] ?? 0)
-  return { years: part("Y"), months: part("M"), weeks: part("W"), days: part("D") }
-}
+      .handle("scheduleSunset", ({ payload }) =>
+        Effect.flatMap(actor, ({ orgId, actor }) => schedules.set(orgId, actor, payload)).pipe(
+          Effect.catchTag("SunsetRefused", (e) => Effect.fail({ error: "BadRequest" as const, message: e.message }))))
+      .handle("sunsetSchedules", () => Effect.map(Effect.flatMap(CurrentOrg, ({ orgId }) => schedules.list(orgId)), (items) => ({ items })))
+      .handle("unscheduleSunset", ({ path }) =>
+        Effect.flatMap(CurrentOrg, ({ orgId }) => schedules.remove(orgId, path.channel, path.category)).pipe(
+          Effect.flatMap((removed) => removed ? Effect.void : Effect.fail({ error: "NotFound" as const, message: `no daily sunset of ${path.channel}/${path.category}` }))))
+  })).pipe(Layer.provide(SuppressionList.Default))

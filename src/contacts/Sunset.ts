@@ -28,6 +28,12 @@ const Candidate = Schema.Struct({
 const decodeCandidates = decodeRows(Candidate)
 const decodeCount = decodeRows(Schema.Struct({ n: Schema.Number }))
 
+/** `now` less an ISO 8601 duration of years, months, weeks and days (`P1Y6M2W3D`, as api/Suppressions' UnengagedFor admits). */
+export const cutoffOf = (now: DateTime.Utc, iso: string): DateTime.Utc => {
+  const part = (unit: string) => Number(new RegExp(`(\\d+)${unit}`).exec(iso)?.[1] ?? 0)
+  return DateTime.subtract(now, { years: part("Y"), months: part("M"), weeks: part("W"), days: part("D") })
+}
+
 /** A dry run's keyset: the last contact id of a page. */
 export const sunsetCursor = Cursor.make(Schema.String)
 
@@ -98,6 +104,6 @@ export class Sunset extends Effect.Service<Sunset>()("Sendtrail/Sunset", {
       }))
     })
 
-    return { dryRun, run, reverse } as const
+    return { dryRun, run, reverse, check } as const
   })
 }) {}

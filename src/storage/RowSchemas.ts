@@ -217,3 +217,15 @@ export const TelegramBotRow = Schema.Struct({
   name: Schema.String,
   createdAt: column("created_at", Timestamp)
 })
+
+/** An org's standing daily sunset for one channel and stream, and how its last run went. */
+export const SunsetScheduleRow = Schema.Struct({
+  channel: Schema.Literal("email", "sms", "whatsapp", "telegram", "in_app"),
+  category: Schema.String,
+  unengagedFor: column("unengaged_for", Schema.String),
+  createdBy: column("created_by", Schema.String),
+  createdAt: column("created_at", Timestamp),
+  lastRunAt: column("last_run_at", NullableTimestamp),
+  lastBatchId: column("last_batch_id", NullableString),
+  lastSuppressed: column("last_suppressed", Schema.NullOr(Schema.Number))
+})

@@ -1,6 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import { SunsetSchedule } from "../../src/contacts/SunsetSchedule.js"
 import { call, contactsService } from "../support/contactsApi.js"
 import { unique } from "../support/providerRoutes.js"
 
@@ -54,5 +55,47 @@ layer(contactsService, { excludeTestServices: true })("sunset of unengaged conta
       }
       expect(yield* call(org, "/suppressions/sunset", { json: { channel: "email", category: "marketing", unengagedFor: "12 months" } }))
         .toMatchObject({ status: 400, body: { message: expect.stringMatching(/^unengagedFor: expected an ISO 8601 duration/) } })
+    }))
+
+  it.effect("a daily sunset: scheduled per channel and stream, run when its day is up and not before, each run reversible by its batch id", () =>
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const schedules = yield* SunsetSchedule
+      const org = unique("org-")
+      const lapsed = `lapsed-${org}@example.com`
+      const later = `later-${org}@example.com`
+      yield* call(org, "/contacts/import", { json: [{ email: lapsed }] })
+      yield* sql`UPDATE contacts SET created_at = now() - interval '2 years' WHERE org_id = ${org}`
+      const standing = { channel: "email", category: "newsletter", unengagedFor: "P6M" }
+      expect(yield* call(org, "/suppressions/sunset/schedules", { method: "PUT", json: standing }))
+        .toMatchObject({ status: 200, body: { ...standing, lastRunAt: null, lastBatchId: null } })
+      expect(yield* call(org, "/suppressions/sunset/schedules", { method: "PUT", json: { ...standing, category: "security" } }))
+        .toMatchObject({ status: 400, body: { message: expect.stringMatching(/^category: a sunset never touches/) } })
+
+      yield* schedules.runDue()
+      const listed = (yield* call(org, "/suppressions/sunset/schedules")).body as { items: ReadonlyArray<{ lastRunAt: string | null; lastBatchId: string | null; lastSuppressed: number | null }> }
+      expect(listed.items).toEqual([expect.objectContaining({ ...standing, lastRunAt: expect.any(String), lastSuppressed: 1 })])
+      const suppressedOn = (address: string) => Effect.map(call(org, "/suppressions/check", { json: { channel: "email", addresses: [address], category: "newsletter" } }),
+        (r) => (r.body as { suppressed: ReadonlyArray<unknown> }).suppressed.length === 1)
+      expect(yield* suppressedOn(lapsed)).toBe(true)
+
+      // Not again the same day: a contact lapsing meanwhile waits for tomorrow's run.
+      yield* call(org, "/contacts/import", { json: [{ email: later }] })
+      yield* sql`UPDATE contacts SET created_at = now() - interval '2 years' WHERE org_id = ${org}`
+      yield* schedules.runDue()
+      expect(yield* suppressedOn(later)).toBe(false)
+      yield* sql`UPDATE sunset_schedules SET last_run_at = last_run_at - interval '1 day' WHERE org_id = ${org}`
+      yield* schedules.runDue()
+      expect(yield* suppressedOn(later)).toBe(true)
+      const [today] = ((yield* call(org, "/suppressions/sunset/schedules")).body as typeof listed).items
+      expect(today?.lastSuppressed).toBe(1)
+      expect(yield* call(org, `/suppressions/sunset/${today?.lastBatchId}`, { method: "DELETE" })).toEqual({ status: 200, body: { removed: 1 } })
+      expect(yield* suppressedOn(later)).toBe(false)
+      const audit = (yield* call(org, `/audit?subject=${encodeURIComponent(`batch:${today?.lastBatchId}`)}`)).body as { items: ReadonlyArray<{ actor: string; action: string }> }
+      expect(audit.items).toContainEqual(expect.objectContaining({ actor: "schedule", action: "suppression.sunset" }))
+
+      expect(yield* call(unique("org-"), "/suppressions/sunset/schedules/email/newsletter", { method: "DELETE" })).toMatchObject({ status: 404 })
+      expect(yield* call(org, "/suppressions/sunset/schedules/email/newsletter", { method: "DELETE" })).toMatchObject({ status: 204 })
+      expect((yield* call(org, "/suppressions/sunset/schedules")).body).toEqual({ items: [] })
     }))
 })
