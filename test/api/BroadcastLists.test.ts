@@ -125,7 +125,7 @@ layer(contactsService, { excludeTestServices: true })("reading broadcasts and th
       const path = `/broadcast/${id}/recipients`
       expect(yield* call(org, `${path}?status=lost`)).toEqual(refused("status: 'lost' is not a list status; expected listed, removed"))
       expect(yield* call(org, `${path}.csv?status=lost`)).toEqual(refused("status: 'lost' is not a list status; expected listed, removed"))
-      expect(yield* call(org, `${path}?channel=fax`)).toEqual(refused("channel: 'fax' is not a channel; expected email, sms, whatsapp, push"))
+      expect(yield* call(org, `${path}?channel=fax`)).toEqual(refused("channel: 'fax' is not a channel; expected email, sms, whatsapp, push, telegram, in_app"))
       expect(yield* call(org, `${path}?pageSize=0`)).toEqual(refused("pageSize: expected a whole number from 1 to 1000"))
       expect(yield* call(org, `${path}?cursor=bm9wZQ`)).toEqual(refused("cursor: not one this listing issued"))
 

@@ -89,7 +89,7 @@ layer(broadcastsService(), { excludeTestServices: true })("broadcasts: registeri
       const id = yield* createBroadcast(org)
       const bad = (item: Record<string, unknown>) => call(org, "POST", `/broadcast/${id}/deliveries`, { deliveries: [row("ok", "ok@example.com"), item] })
       expect(yield* bad(row("m", "a@example.com", { channel: "fax" })))
-        .toMatchObject({ status: 400, body: { error: "BadRequest", message: 'deliveries[1].channel: Expected "email" | "sms" | "whatsapp" | "push", actual "fax"' } })
+        .toMatchObject({ status: 400, body: { error: "BadRequest", message: 'deliveries[1].channel: Expected "email" | "sms" | "whatsapp" | "push" | "telegram" | "in_app", actual "fax"' } })
       expect(yield* bad({ recipient: "a@example.com", channel: "email", provider: "sendgrid" }))
         .toEqual({ status: 400, body: { error: "BadRequest", message: "deliveries[1].providerMessageId: is missing" } })
       expect(yield* bad(row("m", "  ")))

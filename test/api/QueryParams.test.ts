@@ -36,7 +36,7 @@ layer(contactsService, { excludeTestServices: true })("query parameters decoded 
     Effect.gen(function* () {
       const org = unique("org-")
       const report = `/broadcast/${yield* createBroadcast(org)}/report`
-      expect(yield* call(org, `${report}?channel=fax`)).toEqual(refused('channel: expected one of "email", "sms", "whatsapp", "push"; got "fax"'))
+      expect(yield* call(org, `${report}?channel=fax`)).toEqual(refused('channel: expected one of "email", "sms", "whatsapp", "push", "telegram", "in_app"; got "fax"'))
       expect(yield* call(org, "/suppressions?reason=spam")).toEqual(
         refused('reason: expected one of "unsubscribe", "bounce", "complaint", "invalid", "admin", "sunset"; got "spam"'))
     }))

@@ -76,7 +76,7 @@ describe("delivery lifecycle", () => {
 
   it("a complaint opts out and suppresses every channel", () => {
     const result = apply(start, makeEvent({ type: "complained" }))
-    expect(result.effects).toContainEqual(expect.objectContaining({ _tag: "OptOut", channels: ["email", "sms", "whatsapp", "push"] }))
+    expect(result.effects).toContainEqual(expect.objectContaining({ _tag: "OptOut", channels: ["email", "sms", "whatsapp", "push", "telegram", "in_app"] }))
     expect(result.effects).toContainEqual(expect.objectContaining({ _tag: "Suppress", reason: "complaint" }))
   })
 
