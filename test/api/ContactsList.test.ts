@@ -1,8 +1,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { call, contactsService } from "../support/contactsApi.js"
-import { unique } from "../support/providerRoutes.js"
-import { freshEvents as providerEvents } from "../support/reports.js"
+import { createConnection, genericOtherSecret, genericRequest, post, unique } from "../support/providerRoutes.js"
+import { createBroadcast, freshEvents, providerEvents, register } from "../support/reports.js"
+import { Pipeline } from "../../src/ingest/Pipeline.js"
 
 interface Item { readonly id: string; readonly email: string | null; readonly phone: string | null }
 interface Page { readonly items: ReadonlyArray<Item>; readonly nextCursor: string | null }
@@ -44,7 +45,7 @@ layer(contactsService, { excludeTestServices: true })("listing contacts", (it) =
   it.effect("filters: bounced on a channel or any, opted out of a channel, suppressed or not", () =>
     Effect.gen(function* () {
       const org = unique("org-")
-      yield* providerEvents(org, [
+      yield* freshEvents(org, [
         { recipient: "bounced@example.com", type: "bounced", data: { bounceKind: "hard", reason: "550 5.1.1 no such user" } },
         { recipient: "left@example.com", type: "unsubscribed", data: { category: "marketing" } }
       ])
@@ -118,5 +119,157 @@ layer(contactsService, { excludeTestServices: true })("listing contacts", (it) =
       expect(ids(yield* list(mine, ""))).toEqual([myId])
       expect(ids(yield* list(theirs, "email=shared%40example.com"))).toEqual([theirId])
       expect((yield* call(mine, `/contacts/${theirId}`)).status).toBe(404)
+    }))
+})
+
+interface ReportRow { readonly recipient: string; readonly contactId: string | null }
+
+const ok = <A>(reply: { readonly status: number; readonly body: unknown }, status = 200) => {
+  expect(reply.status, JSON.stringify(reply.body)).toBe(status)
+  return reply.body as A
+}
+
+/** The id of the org's contact with this email, as GET /contacts finds it. */
+const contactWith = (org: string, email: string) =>
+  Effect.map(call(org, `/contacts?email=${encodeURIComponent(email)}`), (reply) => {
+    const items = ok<{ readonly items: ReadonlyArray<{ readonly id: string }> }>(reply).items
+    expect(items).toHaveLength(1)
+    return items[0]!.id
+  })
+
+const reportOf = (org: string, broadcast: string) =>
+  Effect.map(call(org, `/broadcast/${broadcast}/report`), (reply) =>
+    new Map(ok<{ readonly items: ReadonlyArray<ReportRow> }>(reply).items.map((row) => [row.recipient, row.contactId])))
+
+layer(contactsService, { excludeTestServices: true })("report rows name their contact", (it) => {
+  it.effect("a report row's contactId is the contact of its address: imported before, created by the pipeline, or imported after", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const known = ok<{ readonly rows: ReadonlyArray<{ readonly contactId?: string }> }>(
+        yield* call(org, "/contacts/import", { json: [{ email: "known@example.com" }, { email: "walkin@example.com" }] })).rows
+      const broadcast = ok<{ readonly id: string }>(yield* call(org, "/broadcast", { json: { name: "Links", category: "marketing" } }), 201).id
+      const message = (name: string) => `${org}-${name}`
+      ok(yield* call(org, `/broadcast/${broadcast}/deliveries`, {
+        json: {
+          deliveries: [
+            { recipient: "KNOWN@example.com", channel: "email", provider: "generic", providerMessageId: message("known"), status: "sent" },
+            { recipient: "fresh@example.com", channel: "email", provider: "generic", providerMessageId: message("fresh"), status: "sent" },
+            { recipient: "later@example.com", channel: "email", provider: "generic", providerMessageId: message("later"), status: "sent" },
+            { recipient: "given@example.com", channel: "email", provider: "generic", providerMessageId: message("given"), contactId: "c-given" }
+          ]
+        }
+      }))
+      // A bounce makes the pipeline create fresh@'s contact; walkin@'s row is created by its provider event, never registered.
+      const connection = yield* createConnection(org, "generic", { secret: genericOtherSecret })
+      const events = [
+        { id: unique("evt-"), type: "bounced", timestamp: new Date().toISOString(), messageId: message("fresh"), recipient: "fresh@example.com", data: { bounceKind: "hard", reason: "no such user" } },
+        { id: unique("evt-"), type: "delivered", timestamp: new Date().toISOString(), messageId: message("walkin"), recipient: "Walkin@Example.com", broadcastId: broadcast }
+      ]
+      expect((yield* post(`/connect/webhook/generic/${connection}`, genericRequest(genericOtherSecret, events))).status).toBe(200)
+      yield* (yield* Pipeline).drain
+
+      const before = yield* reportOf(org, broadcast)
+      expect(before.get("later@example.com")).toBeNull()
+      ok(yield* call(org, "/contacts/import", { json: [{ email: "Later@Example.com" }] }))
+      const report = yield* reportOf(org, broadcast)
+      expect(report.get("known@example.com")).toBe(known[0]!.contactId)
+      expect(report.get("walkin@example.com")).toBe(known[1]!.contactId)
+      expect(report.get("fresh@example.com")).toBe(yield* contactWith(org, "fresh@example.com"))
+      expect(report.get("later@example.com")).toBe(yield* contactWith(org, "later@example.com"))
+      expect(report.get("given@example.com")).toBe("c-given")
+    }))
+})
+
+interface Contact { readonly id: string; readonly lastEngagedAt: Record<string, string> }
+
+/** Imports the rows and answers their contact ids, in order. */
+const importContacts = (org: string, rows: ReadonlyArray<Record<string, unknown>>) =>
+  Effect.map(call(org, "/contacts/import", { json: rows }), (reply) =>
+    ok<{ readonly rows: ReadonlyArray<{ readonly contactId?: string }> }>(reply).rows.map((r) => r.contactId ?? ""))
+
+const lastEngagedOf = (org: string, id: string) => Effect.map(call(org, `/contacts/${id}`), (reply) => ok<Contact>(reply).lastEngagedAt)
+
+const opened = (messageId: string, recipient: string, at: string, machine = false) =>
+  ({ messageId, recipient, type: "opened", at, data: machine ? { machine: true } : {} })
+
+layer(contactsService, { excludeTestServices: true })("a contact's last engagement", (it) => {
+  it.effect("lastEngagedAt is the last human open or click per channel; a machine's open changes nothing", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const [ada] = yield* importContacts(org, [{ email: "ada@example.com", phone: "+1 555 000 1111" }])
+      const broadcast = yield* createBroadcast(org)
+      yield* register(org, broadcast, [
+        { recipient: "Ada@Example.com", providerMessageId: "m-1" },
+        { recipient: "+15550001111", channel: "sms", providerMessageId: "SM1" }
+      ])
+      expect(yield* lastEngagedOf(org, ada!)).toEqual({})
+      yield* providerEvents(org, [
+        opened("m-1", "ada@example.com", "2026-03-01T10:05:00Z"),
+        { messageId: "m-1", recipient: "ada@example.com", type: "clicked", at: "2026-03-01T10:07:00Z" },
+        { messageId: "SM1", recipient: "+15550001111", type: "clicked", at: "2026-03-01T09:00:00Z", channel: "sms" }
+      ])
+      const engaged = { email: "2026-03-01T10:07:00.000Z", sms: "2026-03-01T09:00:00.000Z" }
+      expect(yield* lastEngagedOf(org, ada!)).toEqual(engaged)
+      // A later open by a machine (a proxy, a scanner), and an earlier human one: neither moves it.
+      yield* providerEvents(org, [opened("m-1", "ada@example.com", "2026-03-02T08:00:00Z", true)])
+      yield* providerEvents(org, [opened("m-1", "ada@example.com", "2026-03-01T10:01:00Z")])
+      expect(yield* lastEngagedOf(org, ada!)).toEqual(engaged)
+      const listed = ok<{ readonly items: ReadonlyArray<Contact> }>(yield* call(org, "/contacts?email=ada%40example.com")).items
+      expect(listed.map((c) => c.lastEngagedAt)).toEqual([engaged])
+    }))
+
+  it.effect("lastEngagedAt is the same whatever order the opens arrive in, in one batch or one at a time", () =>
+    Effect.gen(function* () {
+      const times = ["2026-03-03T12:00:00Z", "2026-03-01T12:00:00Z", "2026-03-05T12:00:00Z", "2026-03-02T12:00:00Z"]
+      const machineLater = "2026-03-09T12:00:00Z"
+      const outcome = (order: ReadonlyArray<string>, oneAtATime: boolean) =>
+        Effect.gen(function* () {
+          const org = unique("org-")
+          const [id] = yield* importContacts(org, [{ email: "ada@example.com" }])
+          yield* register(org, yield* createBroadcast(org), [{ recipient: "ada@example.com", providerMessageId: "m-1" }])
+          const events = [...order.map((at) => opened("m-1", "ada@example.com", at)), opened("m-1", "ada@example.com", machineLater, true)]
+          if (oneAtATime) yield* Effect.forEach(events, (e) => providerEvents(org, [e]), { discard: true })
+          else yield* providerEvents(org, events)
+          return yield* lastEngagedOf(org, id!)
+        })
+      const expected = { email: "2026-03-05T12:00:00.000Z" }
+      expect(yield* outcome(times, false)).toEqual(expected)
+      expect(yield* outcome([...times].reverse(), false)).toEqual(expected)
+      expect(yield* outcome(times, true)).toEqual(expected)
+      expect(yield* outcome([...times].reverse(), true)).toEqual(expected)
+    }))
+
+  it.effect("lastEngagedBefore lists the contacts that engaged, last before the date; a bad date or another date's cursor is a 400", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const [early, late, never, machineOnly] = yield* importContacts(org, [
+        { email: "early@example.com" }, { email: "late@example.com" }, { email: "never@example.com" }, { email: "machine@example.com" }
+      ])
+      yield* register(org, yield* createBroadcast(org), [
+        { recipient: "early@example.com", providerMessageId: "m-early" },
+        { recipient: "late@example.com", providerMessageId: "m-late" },
+        { recipient: "never@example.com", providerMessageId: "m-never" },
+        { recipient: "machine@example.com", providerMessageId: "m-machine" }
+      ])
+      yield* providerEvents(org, [
+        opened("m-early", "early@example.com", "2026-03-01T10:00:00Z"),
+        opened("m-late", "late@example.com", "2026-03-01T10:00:00Z"),
+        opened("m-late", "late@example.com", "2026-03-10T10:00:00Z"),
+        opened("m-machine", "machine@example.com", "2026-02-01T10:00:00Z", true)
+      ])
+      const ids = (query: string) =>
+        Effect.map(call(org, `/contacts?${query}`), (reply) => new Set(ok<{ readonly items: ReadonlyArray<Contact> }>(reply).items.map((c) => c.id)))
+      expect(yield* ids("lastEngagedBefore=2026-03-05")).toEqual(new Set([early]))
+      expect(yield* ids("lastEngagedBefore=2026-04-01T00:00:00Z")).toEqual(new Set([early, late]))
+      expect(yield* ids("lastEngagedBefore=2026-03-01T10:00:00Z")).toEqual(new Set())
+      expect(yield* ids("")).toEqual(new Set([early, late, never, machineOnly]))
+      expect(yield* call(org, "/contacts?lastEngagedBefore=last-week")).toEqual({
+        status: 400, body: { error: "BadRequest", message: "lastEngagedBefore: expected an ISO 8601 date or time" }
+      })
+      const first = ok<{ readonly nextCursor: string | null }>(yield* call(org, "/contacts?lastEngagedBefore=2026-04-01&pageSize=1"))
+      expect(first.nextCursor).not.toBeNull()
+      expect(yield* call(org, `/contacts?lastEngagedBefore=2026-05-01&pageSize=1&cursor=${first.nextCursor}`)).toEqual({
+        status: 400, body: { error: "BadRequest", message: "cursor: not one this listing issued" }
+      })
     }))
 })

@@ -71,3 +71,21 @@ describe("the OpenAPI description of raw bodies", () => {
     for (const field of ["messageId", "recipient", "timestamp", "date-time", "soft_bounced"]) expect(generic).toContain(field)
   })
 })
+
+
+describe("the OpenAPI description of the read endpoints", () => {
+  it("lists the broadcasts, a broadcast's recipients (JSON and CSV), the org's sender accounts and its audit log, with typed parameters", () => {
+    expect(query("/broadcast", "limit").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000 })
+    expect(query("/broadcast", "cursor").schema).toMatchObject({ type: "string", pattern: "^[A-Za-z0-9_-]+$" })
+    expect(query("/broadcast/{id}/recipients", "status").schema).toMatchObject({ enum: ["listed", "removed"] })
+    expect(query("/broadcast/{id}/recipients", "channel").schema).toMatchObject({ enum: ["email", "sms", "whatsapp", "push", "telegram", "in_app"] })
+    expect(query("/broadcast/{id}/recipients.csv", "status").schema).toMatchObject({ enum: ["listed", "removed"] })
+    expect(spec.paths["/broadcast/{id}/recipients.csv"]?.get?.responses[200]?.content).toHaveProperty(["text/csv"])
+    expect(query("/sender-accounts", "flagged").schema).toMatchObject({ type: "boolean" })
+    expect(query("/audit", "from").schema).toMatchObject({ type: "string", format: "date-time" })
+    expect(query("/audit", "to").schema).toMatchObject({ type: "string", format: "date-time" })
+    expect(query("/audit", "action").schema).toMatchObject({ type: "string", pattern: expect.any(String) })
+    expect(query("/audit", "subject").schema).toMatchObject({ type: "string", pattern: expect.any(String) })
+    expect(query("/audit", "limit").schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000 })
+  })
+})
