@@ -86,7 +86,7 @@ const admin = async (run: (client: Pg.Client) => Promise<unknown>) => {
 }
 
 const measure = async (label: string, env: Record<string, string>) => {
-  const service: RunningService = await startService({ GENERIC_WEBHOOK_SECRET: secret, LOG_LEVEL: "Warning", DATABASE_POOL_SIZE: "40", ...env }, 60_000)
+  const service: RunningService = await startService({ GENERIC_WEBHOOK_SECRET: secret, LOG_LEVEL: "Warning", DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE ?? "40", ...env }, 60_000)
   const idle = pssMegabytes(service.pid)
   const single = await load(service.baseUrl, 32, 1)
   const batch = await load(service.baseUrl, 8, 500)
