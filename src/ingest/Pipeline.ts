@@ -90,7 +90,7 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
           const halves = yield* Effect.forEach(split(rows), (half) => applyOrSplit({ ids: half.map((r) => r.id) }))
           return { claimed: rows.length, finished: halves[0]!.finished + halves[1]!.finished }
         }
-        const { completed, applied, rejected, undecodable, flagged } = outcome.right
+        const { completed, applied, rejected, undecodable, flagged, unmatched, rehomed } = outcome.right
         let finished = completed.length
         for (const { row, reason } of rejected) finished += (yield* failed(row, reason)) ? 1 : 0
         for (const { row, error } of undecodable) yield* deadLetter(row, null, error)
@@ -100,9 +100,13 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
         if (Option.isSome(metrics)) {
           const now = Date.now()
           yield* metrics.value.applied(completed.map((c) => (now - c.row.receivedAt.getTime()) / 1000))
+          yield* metrics.value.unmatched(unmatched)
         }
         yield* inbox.processed(finished)
-        return { claimed: completed.length + rejected.length + undecodable.length, finished }
+        // Another share may own the re-homed rows now: wake it rather than leave them to its idle poll.
+        if (rehomed > 0) yield* inbox.wake
+        // Re-homed rows count as claimed: a drain goes on until their new share has applied them.
+        return { claimed: completed.length + rejected.length + undecodable.length + rehomed, finished }
       })
 
     // One batch in flight per share: the background loop and an explicit drain take turns.
