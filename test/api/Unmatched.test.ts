@@ -3,10 +3,11 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Option, Schema } from "effect"
 import { contactKey } from "../../src/domain/Projection.js"
 import { Pipeline } from "../../src/ingest/Pipeline.js"
+import { vendorNames } from "../../src/providers/Registry.js"
 import { bucketOf } from "../../src/storage/KeyOwnership.js"
 import { call, contactsService } from "../support/contactsApi.js"
 import type { Reply } from "../support/providerRoutes.js"
-import { adminKey, appliedDelivery, genericDefaultSecret, genericRequest, post, unique } from "../support/providerRoutes.js"
+import { adminKey, appliedDelivery, createConnection, genericDefaultSecret, genericOtherSecret, genericRequest, post, unique } from "../support/providerRoutes.js"
 import { createBroadcast, register } from "../support/reports.js"
 import { baseUrl } from "../support/server.js"
 
@@ -91,6 +92,19 @@ layer(contactsService, { excludeTestServices: true })("events on routes that nam
       expect(rows).toEqual([delivered, opened].map(() => ({ org_id: org, bucket, org_match: "matched", event_org: org })))
     }))
 
+  it.effect("an event on a route that names its org is that org's even when another org registered the message id", () =>
+    Effect.gen(function* () {
+      const messageId = unique("msg-")
+      const { org, broadcast } = yield* registeredBy(messageId, "eve@example.com")
+      const other = unique("org-")
+      const connection = yield* createConnection(other, "generic", { secret: genericOtherSecret })
+      const body = [{ id: unique("evt-"), type: "delivered", timestamp: new Date().toISOString(), messageId, recipient: "eve@example.com", data: {} }]
+      expect((yield* post(`/connect/webhook/generic/${connection}`, genericRequest(genericOtherSecret, body))).status).toBe(200)
+      const row = yield* appliedDelivery({ orgId: other, provider: "generic", providerMessageId: messageId, recipient: "eve@example.com" })
+      expect(Option.map(row, (d) => d.status)).toEqual(Option.some("delivered"))
+      expect(yield* report(org, broadcast)).toEqual([{ status: "sent", events: ["sent"] }])
+    }))
+
   it.effect("an event no other org registered stays the default org's, is counted in /metrics and listed in /admin/unmatched", () =>
     Effect.gen(function* () {
       const messageId = unique("msg-")
@@ -159,5 +173,26 @@ layer(contactsService, { excludeTestServices: true })("events on routes that nam
       yield* refused("/admin/unmatched?limit=0", "limit")
       expect(yield* get("/admin/unmatched")).toMatchObject({ status: 401, body: { error: "Unauthorized" } })
       expect(yield* get("/admin/unmatched", `Bearer ${adminKey}x`)).toMatchObject({ status: 401, body: { error: "Unauthorized" } })
+    }))
+
+  it.effect("/openapi.json describes GET /admin/unmatched: the admin scheme, typed filters and the page", () =>
+    Effect.gen(function* () {
+      const reply = yield* get("/openapi.json")
+      const OpenApiDoc = Schema.Struct({ paths: Schema.Record({ key: Schema.String, value: Schema.Record({ key: Schema.String, value: Schema.Unknown }) }) })
+      const operation = Schema.decodeUnknownSync(OpenApiDoc)(reply.body).paths["/admin/unmatched"]?.get
+      expect(operation).toMatchObject({
+        security: [{ bearer: [] }],
+        responses: { 200: expect.anything(), 400: expect.anything(), 401: expect.anything() }
+      })
+      const { parameters } = Schema.decodeUnknownSync(Schema.Struct({
+        parameters: Schema.Array(Schema.Struct({ name: Schema.String, schema: Schema.Unknown }, { key: Schema.String, value: Schema.Unknown }))
+      }))(operation)
+      const schemaOf = (name: string) => parameters.find((p) => p.name === name)?.schema
+      expect(schemaOf("provider")).toMatchObject({ enum: [...vendorNames] })
+      expect(schemaOf("reason")).toMatchObject({ enum: ["no-delivery", "ambiguous"] })
+      expect(schemaOf("from")).toMatchObject({ format: "date-time" })
+      expect(schemaOf("to")).toMatchObject({ format: "date-time" })
+      expect(schemaOf("limit")).toMatchObject({ type: "integer", minimum: 1, maximum: 1000 })
+      expect(schemaOf("cursor")).toMatchObject({ type: "string", pattern: "^[A-Za-z0-9_-]+$" })
     }))
 })
