@@ -28,6 +28,7 @@ import { RollupRepository } from "./storage/RollupRepository.js"
 import { SenderAccountRepository } from "./storage/SenderAccountRepository.js"
 import { SuppressionRepository } from "./storage/SuppressionRepository.js"
 import { ProjectionStore } from "./storage/ProjectionStore.js"
+import { UnmatchedEvents } from "./storage/UnmatchedEvents.js"
 import { mailgunTokensSql } from "./storage/SeenNonces.js"
 import * as Transactor from "./storage/Transactor.js"
 
@@ -45,6 +46,7 @@ export const RepositoriesSql = Layer.mergeAll(
   ConnectionRepository.Default,
   TelegramBotRepository.Default,
   RegistrationEvents.Default,
+  UnmatchedEvents.Default,
   Transactor.Transactor.Default
 )
 

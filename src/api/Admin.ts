@@ -6,9 +6,12 @@ import * as HttpApiSecurity from "@effect/platform/HttpApiSecurity"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
 import { DeadLetter } from "../domain/Ingest.js"
+import { UnmatchedEvent, UnmatchedReason } from "../domain/OrgMatch.js"
 import { SenderAccount } from "../domain/Records.js"
+import { vendorNames } from "../providers/Registry.js"
+import { unmatchedCursor } from "../storage/UnmatchedEvents.js"
 import { BadRequest, Conflict, NotFound, Unauthorized, Unprocessable } from "./Errors.js"
-import { Flag, PageSize } from "./Params.js"
+import { Flag, Instant, oneOf, PageSize } from "./Params.js"
 
 /** `Authorization: Bearer $ADMIN_API_KEY`; with no key configured every admin request is refused. */
 export class AdminAuth extends HttpApiMiddleware.Tag<AdminAuth>()("Sendtrail/AdminAuth", {
@@ -38,6 +41,25 @@ export const NewConnection = Schema.Struct({
   orgId: Schema.NonEmptyTrimmedString,
   vendor: Schema.String,
   secrets: Schema.Record({ key: Schema.String, value: Schema.Unknown })
+})
+
+const Vendor = Schema.String.pipe(Schema.filter((text) => (vendorNames as ReadonlyArray<string>).includes(text))).annotations({
+  message: (issue) => ({ message: `'${String(issue.actual)}' is not a provider; expected ${vendorNames.join(", ")}`, override: true }),
+  jsonSchema: { type: "string", enum: vendorNames }
+})
+
+export const UnmatchedParams = Schema.Struct({
+  provider: Schema.optional(Vendor),
+  reason: Schema.optional(oneOf(UnmatchedReason, "a reason")),
+  from: Schema.optional(Instant.annotations({ description: "ISO 8601; received at or after it" })),
+  to: Schema.optional(Instant.annotations({ description: "ISO 8601; received before it" })),
+  limit: PageSize.annotations({ description: "events per page" }),
+  cursor: Schema.optional(unmatchedCursor.Param)
+})
+
+export const UnmatchedPage = Schema.Struct({
+  items: Schema.Array(UnmatchedEvent),
+  nextCursor: Schema.NullOr(Schema.String).annotations({ description: "pass as cursor for the next page; null on the last" })
 })
 
 export class AdminApi extends HttpApiGroup.make("admin")
@@ -78,6 +100,13 @@ export class AdminApi extends HttpApiGroup.make("admin")
         oldestPendingAgeSeconds: Schema.NullOr(Schema.Number)
       }))
       .annotate(OpenApi.Summary, "The ingest backlog: how many events wait to be applied, and for how long")
+  )
+  .add(
+    HttpApiEndpoint.get("unmatched", "/admin/unmatched")
+      .setUrlParams(UnmatchedParams)
+      .addSuccess(UnmatchedPage)
+      .addError(BadRequest)
+      .annotate(OpenApi.Summary, "Events from routes that name no org which stayed DEFAULT_ORG_ID's: no other org has a delivery with their provider message id, or several have (ambiguous); newest first, keyset-paged")
   )
   .add(
     HttpApiEndpoint.get("senderAccounts", "/admin/sender-accounts")

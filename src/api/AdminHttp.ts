@@ -9,6 +9,7 @@ import { ConnectionRepository, newConnectionId } from "../storage/ConnectionRepo
 import { DeadLetterRepository } from "../storage/DeadLetterRepository.js"
 import { InboxRepository } from "../storage/InboxRepository.js"
 import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
+import { UnmatchedEvents } from "../storage/UnmatchedEvents.js"
 import { AdminAuth } from "./Admin.js"
 import { Api } from "./Api.js"
 
@@ -48,6 +49,7 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
     const inboxRows = yield* InboxRepository
     const connections = yield* ConnectionRepository
     const providers = yield* Providers
+    const unmatched = yield* UnmatchedEvents
     const view = (c: Connection) => ({
       id: c.id, orgId: c.orgId, vendor: c.vendor, createdAt: c.createdAt,
       secrets: Object.fromEntries(Object.keys(c.secrets).map((name) => [name, "[redacted]" as const]))
@@ -82,6 +84,12 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
           pending: backlog.pending,
           oldestPendingAgeSeconds: backlog.oldest === null ? null : Math.max(0, (now.epochMillis - backlog.oldest.getTime()) / 1000)
         })))
+      .handle("unmatched", ({ urlParams: { cursor, limit, ...filter } }) =>
+        filter.from !== undefined && filter.to !== undefined && DateTime.lessThan(filter.to, filter.from)
+          ? Effect.fail({ error: "BadRequest" as const, message: "to: must not be before from" })
+          : unmatched.page({ provider: filter.provider, reason: filter.reason, from: filter.from, to: filter.to }, cursor, limit).pipe(
+            Effect.catchTag("InvalidCursor", (e) => Effect.fail({ error: "BadRequest" as const, message: e.message }))
+          ))
       .handle("senderAccounts", ({ urlParams }) => Effect.map(senders.list(urlParams.orgId), (items) => ({ items })))
       .handle("unflagSenderAccount", ({ path }) =>
         Effect.flatMap(DateTime.now, (at) => senders.unflag(path.id, at)).pipe(

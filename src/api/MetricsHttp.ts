@@ -74,6 +74,9 @@ export const MetricsLive = HttpApiBuilder.group(Api, "metrics", (handlers) =>
         sample("sendtrail_dead_letters", [], deadLetters),
         ...header("sendtrail_flagged_sender_accounts", "gauge", "Sender accounts currently flagged."),
         sample("sendtrail_flagged_sender_accounts", [], flagged),
+        ...header("sendtrail_unmatched_events_total", "counter",
+          "Events from routes that name no org applied under DEFAULT_ORG_ID by this instance's pipeline, by provider and reason: no other org has a delivery with their message id (no-delivery), or several have (ambiguous). Listed by GET /admin/unmatched."),
+        ...snapshot.unmatched.map((e) => sample("sendtrail_unmatched_events_total", [["provider", e.provider], ["reason", e.reason]], e.count)),
         ...header("sendtrail_http_request_duration_seconds", "histogram", "HTTP request duration by method and route (path template, or the status class when no route matched)."),
         ...snapshot.http.flatMap((entry) =>
           histogramLines("sendtrail_http_request_duration_seconds", [["method", entry.method], ["route", entry.route]], entry.histogram)),

@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import type { OrgMatch } from "./OrgMatch.js"
 
 /** A row of the durable inbox: an encoded `NormalizedEvent` waiting to be applied. */
 export interface InboxEntry {
@@ -6,6 +7,8 @@ export interface InboxEntry {
   readonly event: unknown
   readonly attempts: number
   readonly receivedAt: Date
+  /** Set on events from a route that names no org: `pending` until the pipeline finds whose they are. */
+  readonly orgMatch: OrgMatch | null
 }
 
 export const DeadLetterStage = Schema.Literal("decode", "apply")

@@ -18,6 +18,7 @@ export interface AppendResult {
 
 interface Request {
   readonly events: ReadonlyArray<NormalizedEvent>
+  readonly orgless: boolean
   readonly done: Deferred.Deferred<AppendResult>
 }
 
@@ -46,7 +47,7 @@ export class Inbox extends Effect.Service<Inbox>()("Sendtrail/Inbox", {
       Effect.gen(function* () {
         const rows = group.flatMap((r) => r.events.map((event) => ({
           orgId: event.orgId, provider: event.provider, providerEventId: event.providerEventId,
-          bucket: KeyOwnership.bucketOf(contactKey(event)), event: encodeEvent(event)
+          bucket: KeyOwnership.bucketOf(contactKey(event)), event: encodeEvent(event), orgless: r.orgless
         })))
         const inserted = yield* repo.append(rows, yield* DateTime.now)
         yield* Ref.update(backlog, (n) => n + inserted.size)
@@ -81,11 +82,15 @@ export class Inbox extends Effect.Service<Inbox>()("Sendtrail/Inbox", {
       })
     ))
 
-    const append = Effect.fnUntraced(function* (events: ReadonlyArray<NormalizedEvent>) {
+    /**
+     * `orgless`: the events come from a route that names no org (they carry the default org for now);
+     * the pipeline, not the ack, finds whose they are (docs/api.md, "Events that name no org").
+     */
+    const append = Effect.fnUntraced(function* (events: ReadonlyArray<NormalizedEvent>, orgless = false) {
       const pending = yield* Ref.get(backlog)
       if (pending >= inboxMaxBacklog) return yield* new InboxOverloaded({ backlog: pending, retryAfterSeconds: 5 })
       const done = yield* Deferred.make<AppendResult>()
-      yield* Queue.offer(requests, { events, done })
+      yield* Queue.offer(requests, { events, orgless, done })
       return yield* Deferred.await(done)
     })
 

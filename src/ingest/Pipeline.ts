@@ -1,4 +1,4 @@
-import { DateTime, Duration, Effect, Either, Option } from "effect"
+import { DateTime, Duration, Effect, Either, Option, Ref } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import type { NormalizedEvent } from "../domain/Event.js"
 import type { InboxEntry } from "../domain/Ingest.js"
@@ -50,6 +50,8 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
     // works on one while this process decides another, and shares never wait for each other's keys.
     const { pipelineMaxAttempts, pipelineEnabled, pipelineWorkers: workers } = yield* AppConfig
     const metrics = yield* Effect.serviceOption(OpsMetrics)
+    /** Batches that re-homed rows so far (in either loop): a drain that saw one during its round goes on. */
+    const rehomings = yield* Ref.make(0)
     const feed = yield* Effect.serviceOption(EventFeed)
 
     const deadLetter = (row: InboxEntry, event: NormalizedEvent | null, error: string) =>
@@ -90,7 +92,7 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
           const halves = yield* Effect.forEach(split(rows), (half) => applyOrSplit({ ids: half.map((r) => r.id) }))
           return { claimed: rows.length, finished: halves[0]!.finished + halves[1]!.finished }
         }
-        const { completed, applied, rejected, undecodable, flagged } = outcome.right
+        const { completed, applied, rejected, undecodable, flagged, unmatched, rehomed } = outcome.right
         let finished = completed.length
         for (const { row, reason } of rejected) finished += (yield* failed(row, reason)) ? 1 : 0
         for (const { row, error } of undecodable) yield* deadLetter(row, null, error)
@@ -100,9 +102,13 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
         if (Option.isSome(metrics)) {
           const now = Date.now()
           yield* metrics.value.applied(completed.map((c) => (now - c.row.receivedAt.getTime()) / 1000))
+          yield* metrics.value.unmatched(unmatched)
         }
         yield* inbox.processed(finished)
-        return { claimed: completed.length + rejected.length + undecodable.length, finished }
+        // Another share may own the re-homed rows now: wake it rather than leave them to its idle poll.
+        if (rehomed > 0) yield* Effect.zipRight(Ref.update(rehomings, (n) => n + 1), inbox.wake)
+        // Re-homed rows count as claimed: a drain goes on until their new share has applied them.
+        return { claimed: completed.length + rejected.length + undecodable.length + rehomed, finished }
       })
 
     // One batch in flight per share: the background loop and an explicit drain take turns.
@@ -126,7 +132,13 @@ export class Pipeline extends Effect.Service<Pipeline>()("Sendtrail/Pipeline", {
     return {
       /** Drains until nothing is claimable now (tests, and shutdown of a test process). */
       drain: Effect.gen(function* () {
-        while ((yield* Effect.forEach(shares, (drainOnce) => drainOnce, { concurrency: "unbounded" })).some((n) => n > 0)) continue
+        // A background batch may re-home rows into a share this round has passed already; each share's
+        // turn ends after its background batch, so a round after that one sees those rows.
+        for (;;) {
+          const before = yield* Ref.get(rehomings)
+          const claimed = yield* Effect.forEach(shares, (drainOnce) => drainOnce, { concurrency: "unbounded" })
+          if (claimed.every((n) => n === 0) && (yield* Ref.get(rehomings)) === before) return
+        }
       })
     } as const
   })

@@ -109,7 +109,7 @@ export class Receiver extends Effect.Service<Receiver>()("Sendtrail/Receiver", {
           }),
           Effect.tapError((rejected) => keepRejected(orgId, vendor.vendor, request, rejected))
         )
-        return yield* inbox.append(events)
+        return yield* inbox.append(events, source._tag === "Default")
       })
       const result = yield* stored.pipe(Effect.tapErrorCause(() => vendor.notStored(request)))
       yield* stats.accepted(vendor.vendor)

@@ -1,4 +1,5 @@
 import { Effect } from "effect"
+import type { UnmatchedReason } from "../domain/OrgMatch.js"
 
 /** Upper bounds (seconds) of HTTP request duration buckets. */
 export const httpBuckets: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -35,12 +36,24 @@ export class OpsMetrics extends Effect.Service<OpsMetrics>()("Sendtrail/OpsMetri
     const http = new Map<string, { readonly method: string; readonly route: string; readonly histogram: Histogram }>()
     /** `route cause` → 5xx answers: every one is a provider's retry, so each deserves a look. */
     const serverErrors = new Map<string, { readonly route: string; readonly cause: string; count: number }>()
+    /** `provider reason` → events from org-less routes applied under the default org (domain/OrgMatch.ts). */
+    const unmatched = new Map<string, { readonly provider: string; readonly reason: UnmatchedReason; count: number }>()
     return {
       /** Inbox rows applied by the pipeline, with the seconds each waited since it was received. */
       applied: (lagSeconds: ReadonlyArray<number>) =>
         Effect.sync(() => {
           eventsIngested += lagSeconds.length
           for (const seconds of lagSeconds) observe(lag, Math.max(0, seconds))
+        }),
+      /** Events from routes that name no org which stayed the default org's: no other org's delivery matched, or several did. */
+      unmatched: (events: ReadonlyArray<{ readonly provider: string; readonly reason: UnmatchedReason }>) =>
+        Effect.sync(() => {
+          for (const { provider, reason } of events) {
+            const key = `${provider} ${reason}`
+            const entry = unmatched.get(key) ?? { provider, reason, count: 0 }
+            entry.count++
+            unmatched.set(key, entry)
+          }
         }),
       httpRequest: (method: string, route: string, seconds: number) =>
         Effect.sync(() => {
@@ -58,6 +71,7 @@ export class OpsMetrics extends Effect.Service<OpsMetrics>()("Sendtrail/OpsMetri
         }),
       snapshot: Effect.sync(() => ({
         serverErrors: [...serverErrors.values()].map((e) => ({ ...e })),
+        unmatched: [...unmatched.values()].map((e) => ({ ...e })),
         eventsIngested,
         lag: { ...lag, counts: [...lag.counts] },
         http: [...http.values()].map((e) => ({ method: e.method, route: e.route, histogram: { ...e.histogram, counts: [...e.histogram.counts] } }))

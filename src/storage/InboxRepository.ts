@@ -14,6 +14,8 @@ export interface InboxEvent {
   /** The owner bucket of the event's contact key (KeyOwnership): which share of the pipeline claims it. */
   readonly bucket: number
   readonly event: unknown
+  /** From a route that names no org: the pipeline finds whose it is before applying it. */
+  readonly orgless: boolean
 }
 
 /** The oldest available rows of one share of the buckets (bucket mod shares = share), or exactly these rows. */
@@ -44,8 +46,9 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
     const append = Effect.fnUntraced(function* (events: ReadonlyArray<InboxEvent>, at: DateTime.Utc) {
       if (events.length === 0) return new Set<string>()
       const rows = yield* ackSql`
-        INSERT INTO ingest_inbox (org_id, provider, provider_event_id, bucket, event, received_at, available_at)
-        SELECT e->>'orgId', e->>'provider', e->>'providerEventId', (e->>'bucket')::int, e->'event', ${toDate(at)}, ${toDate(at)}
+        INSERT INTO ingest_inbox (org_id, provider, provider_event_id, bucket, event, org_match, received_at, available_at)
+        SELECT e->>'orgId', e->>'provider', e->>'providerEventId', (e->>'bucket')::int, e->'event',
+          CASE WHEN (e->>'orgless')::boolean THEN 'pending' END, ${toDate(at)}, ${toDate(at)}
         FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) AS e
         ON CONFLICT (provider, provider_event_id) DO NOTHING
         RETURNING provider, provider_event_id`.pipe(Effect.flatMap(decodeKeys))
@@ -58,7 +61,7 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
       // From the oldest available row of the share, within a window of ids: the planner then never
       // sorts the whole backlog, whatever its (often stale) estimate of the backlog's size.
       return sql`
-        SELECT i.id, i.event, i.attempts, i.received_at
+        SELECT i.id, i.event, i.attempts, i.received_at, i.org_match
         FROM ingest_inbox i, (SELECT min(o.id) AS id FROM ingest_inbox o WHERE ${available("o")}) oldest
         WHERE i.id >= oldest.id AND i.id < oldest.id + ${limit * shares * 2} AND ${available("i")}
         ORDER BY i.id LIMIT ${limit}
@@ -73,7 +76,7 @@ export class InboxRepository extends Effect.Service<InboxRepository>()("Sendtrai
     const claim = Effect.fn("InboxRepository.claim")(function* (claim: Claim, at: DateTime.Utc) {
       return yield* ("ids" in claim
         ? sql`
-          SELECT id, event, attempts, received_at FROM ingest_inbox
+          SELECT id, event, attempts, received_at, org_match FROM ingest_inbox
           WHERE id = ANY(${claim.ids}::bigint[]) AND processed_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED`.pipe(Effect.flatMap(decodeEntries))
         : claimShare(claim, at))
     }, Effect.orDie)

@@ -14,6 +14,8 @@ import { writeEngagements } from "./EngagementWrites.js"
 import type { Claim } from "./InboxRepository.js"
 import { InboxRepository } from "./InboxRepository.js"
 import * as KeyOwnership from "./KeyOwnership.js"
+import type { OrgMatches } from "./OrgMatching.js"
+import { matchOrgs } from "./OrgMatching.js"
 import { loadBatchState } from "./ProjectionLoad.js"
 import { writeAddressEffects, writeDeliveries, writeTimelines } from "./ProjectionWrites.js"
 import { RollupRepository } from "./RollupRepository.js"
@@ -39,6 +41,10 @@ export interface BatchResult {
   readonly undecodable: ReadonlyArray<{ readonly row: InboxEntry; readonly error: string }>
   /** Sender accounts this batch flagged. */
   readonly flagged: ReadonlyArray<SenderAccount>
+  /** Events from org-less routes that fell back to the default org (OrgMatching), among `completed`. */
+  readonly unmatched: OrgMatches["unmatched"]
+  /** Rows re-homed to another org, left unprocessed for their new bucket's owner. */
+  readonly rehomed: number
 }
 
 /** The batch rolled back; `rows` are those it had claimed (none when it failed before claiming). */
@@ -65,19 +71,23 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
     const senders = yield* SenderAccountRepository
     const rollups = yield* RollupRepository
     const inbox = yield* InboxRepository
-    const { softBounceEscalation, senderPolicy } = yield* AppConfig
+    const { softBounceEscalation, senderPolicy, defaultOrgId } = yield* AppConfig
 
     const applyClaimed = (rows: ReadonlyArray<InboxEntry>, now: DateTime.Utc) =>
       Effect.gen(function* () {
         const at = toDate(now)
-        if (rows.length === 0) return { completed: [], applied: [], rejected: [], undecodable: [], flagged: [] } satisfies BatchResult
-        const entries: Array<Claimed> = []
+        if (rows.length === 0) {
+          return { completed: [], applied: [], rejected: [], undecodable: [], flagged: [], unmatched: [], rehomed: 0 } satisfies BatchResult
+        }
+        const decoded: Array<Claimed> = []
         const undecodable: Array<{ row: InboxEntry; error: string }> = []
         for (const row of rows) {
-          const decoded = decodeStoredEvent(row.event)
-          if (Either.isRight(decoded)) entries.push({ row, event: decoded.right })
-          else undecodable.push({ row, error: `stored event does not decode: ${decoded.left.message}` })
+          const event = decodeStoredEvent(row.event)
+          if (Either.isRight(event)) decoded.push({ row, event: event.right })
+          else undecodable.push({ row, error: `stored event does not decode: ${event.left.message}` })
         }
+        const { rehomed, unmatched } = yield* matchOrgs(sql, decoded, defaultOrgId)
+        const entries = rehomed.size === 0 ? decoded : decoded.filter((e) => !rehomed.has(e.row.id))
         const events = entries.map((e) => e.event)
         yield* KeyOwnership.own(sql, events.map(contactKey))
         const state = yield* loadBatchState(sql, entries.map((e) => ({ inboxId: e.row.id, event: e.event })), at)
@@ -102,7 +112,7 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
           return counted.filter((a) => a.flaggedNow)
         }).pipe(Effect.withSpan("ProjectionStore.write"))
         return {
-          completed, applied: changes.events.map((e) => e.event), undecodable, flagged,
+          completed, applied: changes.events.map((e) => e.event), undecodable, flagged, unmatched, rehomed: rehomed.size,
           rejected: changes.rejected.map((r) => ({ ...entries[r.index]!, reason: r.reason }))
         } satisfies BatchResult
       })

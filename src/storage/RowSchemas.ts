@@ -3,6 +3,7 @@ import type { DeliveryStatus, Milestones } from "../domain/Delivery.js"
 import { Delivery, DeliveryEvent, statusPrecedence } from "../domain/Delivery.js"
 import { Category } from "../domain/Event.js"
 import { DeadLetter, rawBodyFields } from "../domain/Ingest.js"
+import { OrgMatch } from "../domain/OrgMatch.js"
 import { Activity, AuditEntry, Broadcast, BroadcastRecipient, Connection, Contact, SenderAccount, Suppression } from "../domain/Records.js"
 
 /**
@@ -208,7 +209,8 @@ export const InboxEntryRow = Schema.Struct({
   id: Schema.Number,
   event: Schema.Unknown,
   attempts: Schema.Number,
-  receivedAt: column("received_at", Schema.DateFromSelf)
+  receivedAt: column("received_at", Schema.DateFromSelf),
+  orgMatch: column("org_match", Schema.NullOr(OrgMatch))
 })
 
 /** A Telegram bot as its org sees it: its token and secret are read only where they are checked. */

@@ -26,13 +26,13 @@ const mix = (org: string, group: number): ReadonlyArray<NormalizedEvent> => {
 }
 
 layer(ingestSql(sqlBackends[0]!, { PIPELINE_ENABLED: "false", PIPELINE_WORKERS: "1", SOFT_BOUNCE_ESCALATION: "3" }), { excludeTestServices: true })("apply in sets", (it) => {
-  it.effect("a batch costs as many statements as the tables it writes, not as its events: 10 and 1,000 events alike", () =>
+  it.effect("a batch costs as many statements as the tables it writes, not as its events: 10 and 1,000 events alike, org-less ones two more", () =>
     Effect.gen(function* () {
       const inbox = yield* Inbox
       const pipeline = yield* Pipeline
-      const statementsFor = (events: ReadonlyArray<NormalizedEvent>) =>
+      const statementsFor = (events: ReadonlyArray<NormalizedEvent>, orgless = false) =>
         Effect.gen(function* () {
-          yield* inbox.append(events)
+          yield* inbox.append(events, orgless)
           const tally = makeSpanTally()
           yield* withSpanTally(tally)(pipeline.drain)
           // One batch, then a claim that finds nothing.
@@ -43,5 +43,8 @@ layer(ingestSql(sqlBackends[0]!, { PIPELINE_ENABLED: "false", PIPELINE_WORKERS: 
       const thousand = yield* statementsFor(Array.from({ length: 100 }, (_, group) => mix("org-st1000", group)).flat())
       expect(thousand).toBe(ten)
       expect(ten).toBeLessThanOrEqual(30)
+      // From a route that names no org: one look-up of other orgs' deliveries and one rewrite of the rows, whatever the size.
+      expect(yield* statementsFor(mix("default", 1000), true)).toBe(ten + 2)
+      expect(yield* statementsFor(Array.from({ length: 100 }, (_, group) => mix("default", group)).flat(), true)).toBe(ten + 2)
     }))
 })

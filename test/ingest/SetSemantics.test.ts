@@ -4,7 +4,7 @@ import { Context, DateTime, Effect, FastCheck as fc, Layer } from "effect"
 import type { DeliveryStatus } from "../../src/domain/Delivery.js"
 import { statusRank } from "../../src/domain/Delivery.js"
 import type { EventType, NormalizedEvent } from "../../src/domain/Event.js"
-import { eventKey } from "../../src/domain/Event.js"
+import { channels, eventKey } from "../../src/domain/Event.js"
 import { Inbox } from "../../src/ingest/Inbox.js"
 import { Pipeline } from "../../src/ingest/Pipeline.js"
 import { sqlBackends } from "../support/databases.js"
@@ -70,7 +70,7 @@ const model = (events: ReadonlyArray<NormalizedEvent>) => {
       if (e.type === "bounced") (cause(address, "", e, "bounce"), bounced.add(address), activities.add(`bounced|${eventKey(e)}|${e.occurredAt.epochMillis}`))
       if (e.type === "complained") {
         cause(address, "", e, "complaint")
-        for (const channel of ["email", "sms", "whatsapp", "push"]) opted.add(channel)
+        for (const channel of channels) opted.add(channel)
         activities.add(`complained|${eventKey(e)}|${e.occurredAt.epochMillis}`)
       }
       if (e.type === "unsubscribed") (cause(address, "marketing", e, "unsubscribe"), opted.add("email:marketing"), activities.add(`unsubscribed|${eventKey(e)}|${e.occurredAt.epochMillis}`))

@@ -6,8 +6,8 @@ import { sqlBackends } from "../support/databases.js"
 
 const t0 = DateTime.unsafeMake("2026-04-01T12:00:00Z")
 const later = (seconds: number) => DateTime.add(t0, { seconds })
-const event = (provider: string, id: string, bucket = 0) =>
-  ({ orgId: "org-inbox", provider, providerEventId: id, bucket, event: { id, provider, nested: { ok: true } } })
+const event = (provider: string, id: string, bucket = 0, orgless = false) =>
+  ({ orgId: "org-inbox", provider, providerEventId: id, bucket, event: { id, provider, nested: { ok: true } }, orgless })
 const providerOf = (entry: { readonly event: unknown }) => (entry.event as { provider: string }).provider
 
 const backends = [
@@ -24,6 +24,15 @@ for (const backend of backends) {
         expect([...first].sort()).toEqual(["p-append:a", "p-append:b"])
         const second = yield* inbox.append([event("p-append", "b"), event("p-append", "c"), event("p-other", "b")], t0)
         expect([...second].sort()).toEqual(["p-append:c", "p-other:b"])
+      }))
+
+    it.effect("an event from a route that names no org is claimed as pending its org match; the others carry none", () =>
+      Effect.gen(function* () {
+        const inbox = yield* InboxRepository
+        yield* inbox.append([event("p-orgless", "1", 0, true), event("p-orgless", "2", 0, false)], t0)
+        const rows = (yield* inbox.claim({ limit: 1000, share: 0, shares: 1 }, later(1))).filter((r) => providerOf(r) === "p-orgless")
+        expect(rows.map((r) => [(r.event as { id: string }).id, r.orgMatch])).toEqual([["1", "pending"], ["2", null]])
+        yield* inbox.complete(rows.map((r) => r.id), later(2))
       }))
 
     it.effect("claim takes the oldest available rows of its share of the buckets, in id order; finished rows never again", () =>
