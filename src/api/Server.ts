@@ -13,6 +13,7 @@ import { OpsMetrics } from "../metrics/OpsMetrics.js"
 import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
 import { AuditLive } from "./AuditHttp.js"
+import { DashboardLive } from "./DashboardHttp.js"
 import { jsonBodyLimits, uniformDecodeErrors } from "./ErrorShape.js"
 import { BroadcastListsLive } from "./BroadcastListsHttp.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
@@ -43,7 +44,7 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
 const RequestMiddleware = HttpApiBuilder.middleware(Effect.map(OpsMetrics, (ops) => (app) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => timed(ops)(request, jsonBodyLimits(request, uniformDecodeErrors(app))))))
 
-/** The API, the webhook routes, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */
+/** The API, the webhook routes, the dashboard at `/dashboard`, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */
 export const serve = <E, R>(
   server: Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | BunContext.BunContext, E, R>
 ) =>
@@ -52,6 +53,7 @@ export const serve = <E, R>(
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
     Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
     Layer.provide(WebhooksLive),
+    Layer.provide(DashboardLive),
     Layer.provide(ApiLive),
     // The per-request span (its URL, headers and client address gathered on every request) goes to no
     // exporter: it cost a quarter of the CPU of a request before any work (docs/benchmarks.md).
