@@ -94,5 +94,21 @@ export const seed = async (baseUrl: string): Promise<Seeded> => {
     event(55, "complained", 9),
     event(59, "delivered", 1)
   ])
+  await webhook(baseUrl, history())
   return { broadcastId: id, recipients }
 }
+
+/**
+ * Fifty days of earlier traffic outside any broadcast (its own messages), a few sends a day, so the
+ * stats have a shape and the overview a previous period to compare with.
+ */
+const history = () => Array.from({ length: 50 }, (_, day) => day + 1).flatMap((daysAgo) => {
+  const at = new Date(Date.now() - daysAgo * 86_400_000)
+  at.setUTCHours(10, 0, 0, 0)
+  const sends = 4 + ((daysAgo * 7) % 9)
+  return Array.from({ length: sends }, (_, k) => {
+    const message = { messageId: `h-${daysAgo}-${k}`, recipient: `history${k}@example.com`, timestamp: at.toISOString() }
+    const types = ["sent", ...(k < sends - 1 ? ["delivered"] : ["bounced"]), ...(k < sends / 2 ? ["opened"] : []), ...(k === 0 ? ["clicked"] : [])]
+    return types.map((type) => ({ id: unique("evt-"), type, ...message, data: type === "opened" ? { machine: k === 1 } : {} }))
+  }).flat()
+})
