@@ -2,6 +2,7 @@ import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Effect } from "effect"
+import { AppConfig } from "../AppConfig.js"
 import { assetsPath, buildDashboard } from "./DashboardAssets.js"
 
 /** What the page may load: its own script and styles, and requests to this service only. */
@@ -29,6 +30,8 @@ export const DashboardLive = HttpApiBuilder.Router.use((router) =>
         contentType: "text/html; charset=utf-8",
         headers: { ...hardening, "content-security-policy": contentSecurityPolicy, "cache-control": "no-cache" }
       }))
+    const { publicBaseUrl } = yield* AppConfig
+    yield* Effect.logInfo(`dashboard at ${publicBaseUrl}/dashboard`)
     yield* router.get("/", Effect.succeed(HttpServerResponse.redirect("/dashboard", { status: 302 })))
     yield* router.get("/dashboard", page)
     yield* router.get(`${assetsPath}/:name`, Effect.gen(function* () {

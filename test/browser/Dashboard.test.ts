@@ -56,7 +56,7 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
   })
 
   const open = async (options: { readonly width?: number; readonly colorScheme?: "light" | "dark" } = {}): Promise<Watched> => {
-    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, colorScheme: options.colorScheme ?? "light", acceptDownloads: true })
+    const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: (options.width ?? 1280) > 600 ? 900 : 780 }, colorScheme: options.colorScheme ?? "light", acceptDownloads: true })
     const page = await context.newPage()
     const watched: Watched = { page, problems: [], requestedUrls: [] }
     page.on("console", (message) => { if (message.type() === "error") watched.problems.push(`console: ${message.text()}`) })
@@ -88,7 +88,7 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
     return results.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${JSON.stringify(v.nodes.map((n) => n.target))}`)
   }
 
-  const shoot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir(), `${name}.png`), fullPage: true })
+  const shoot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: path.join(screenshotDir(), `${name}.png`), fullPage })
 
   const finish = async (watched: Watched) => {
     expect(watched.problems).toEqual([])
@@ -129,6 +129,7 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
     // Every count the seed makes is there, so the comparison is not of two zeros.
     for (const key of ["sent", "delivered", "opened", "openedByHumans", "openedByMachines", "clicked", "bounced", "complained"]) expect([key, expected[key]]).not.toEqual([key, 0])
     await watched.page.getByText("What to do:").first().waitFor()
+    await shoot(watched.page, "overview", false)
     await finish(watched)
   })
 
@@ -141,12 +142,12 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
     const rows = page.locator("table.report tbody tr[data-recipient]")
     await page.getByRole("button", { name: "Next 50 rows" }).waitFor()
     expect(await rows.count()).toBe(50)
+    await shoot(page, "broadcast", false)
     await page.getByRole("button", { name: "Next 50 rows" }).click()
     await rows.nth(50).waitFor()
     const shown = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-recipient")))
     expect(shown).toHaveLength(60)
     expect(new Set(shown)).toEqual(new Set(seeded.recipients))
-    await shoot(page, "broadcast")
 
     await page.getByLabel("Status").selectOption("bounced")
     await page.getByRole("button", { name: "Filter" }).click()
@@ -160,7 +161,9 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
     const chronology = page.locator("tr.detail:not([hidden])").first()
     await expect(chronology.textContent()).resolves.toContain("bounced")
     await expect(chronology.textContent()).resolves.toContain(hostileReason)
-    await shoot(page, "chronology")
+    await page.getByRole("heading", { name: "Report" }).scrollIntoViewIfNeeded()
+    await page.evaluate("scrollBy(0, document.querySelector('h2#report-title').getBoundingClientRect().top - 10)")
+    await shoot(page, "chronology", false)
 
     const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download CSV" }).click()])
     const csv = readFileSync(await download.path(), "utf8")
@@ -199,7 +202,7 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
     const live = `live-${unique("")}@example.com`
     await webhook(service.baseUrl, [{ id: unique("evt-"), type: "delivered", timestamp: new Date().toISOString(), messageId: unique("m-"), recipient: live }])
     await page.locator("ol.feed li").filter({ hasText: live }).waitFor({ timeout: 2_000 })
-    await shoot(page, "live")
+    await shoot(page, "live", false)
 
     await page.getByRole("button", { name: "Pause" }).click()
     const held = `held-${unique("")}@example.com`
@@ -263,7 +266,7 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
         await watched.page.getByText(ready, { exact: false }).first().waitFor()
         await watched.page.locator('[aria-busy="true"]').waitFor({ state: "detached" })
         expect([name, await axe(watched)]).toEqual([name, []])
-        await shoot(watched.page, `${name}-${width}-${colorScheme}`)
+        await shoot(watched.page, `${name}-${width}-${colorScheme}`, width > 600)
       }
       await finish(watched)
     })

@@ -83,9 +83,10 @@ export const seed = async (baseUrl: string): Promise<Seeded> => {
       recipient, channel: "email", provider: "generic", providerMessageId: `m-${i}`, status: "sent", senderAccountId: "mail.acme.com"
     }))
   })
-  const at = (minutes: number) => new Date(Date.now() - 60 * 60_000 + minutes * 60_000).toISOString()
-  const event = (i: number, type: string, minutes: number, data: Record<string, unknown> = {}) =>
-    ({ id: unique("evt-"), type, timestamp: at(minutes), messageId: `m-${i}`, recipient: recipients[i], broadcastId: id, senderAccountId: "mail.acme.com", data })
+  // Just after the registration, so each chronology starts with its `sent`.
+  const at = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString()
+  const event = (i: number, type: string, seconds: number, data: Record<string, unknown> = {}) =>
+    ({ id: unique("evt-"), type, timestamp: at(seconds), messageId: `m-${i}`, recipient: recipients[i], broadcastId: id, senderAccountId: "mail.acme.com", data })
   await webhook(baseUrl, [
     ...Array.from({ length: 50 }, (_, i) => event(i, "delivered", 1)),
     ...Array.from({ length: 20 }, (_, i) => event(i, "opened", 5, { userAgent: i < 5 ? "GoogleImageProxy" : "Mozilla/5.0", machine: i < 5 })),

@@ -62,11 +62,12 @@ const change = (relative: number | null | undefined, absolute: number | undefine
 
 /** The last 30 days against the 30 before, per channel and stream, with the current alerts. */
 export const overviewView: View = (root) => {
+  const health = get(HealthSchema, "/deliverability/health")
   replace(root,
     heading("Overview"),
-    section("Health", async (into) => replace(into, ...healthPart(await get(HealthSchema, "/deliverability/health")))),
+    section("Health", async (into) => replace(into, ...healthPart(await health))),
     section("Last 30 days", async (into) => {
-      const [summary, health] = await Promise.all([get(Summary, "/broadcast/stats/summary"), get(HealthSchema, "/deliverability/health")])
+      const summary = await get(Summary, "/broadcast/stats/summary")
       const range = { startDate: summary.startDate, endDate: summary.endDate, aggregatedBy: "month" }
       const perChannel = await Promise.all(channels.map(async (channel) => ({
         channel,
@@ -81,7 +82,7 @@ export const overviewView: View = (root) => {
       replace(into,
         h("h2", {}, "Last 30 days"),
         table("Totals against the previous 30 days", totals, counterRows),
-        rateRows(summary.rates, summary.counters.sent, health),
+        rateRows(summary.rates, summary.counters.sent, await health),
         h("h2", {}, "By stream"),
         table("Last 30 days by stream (category)", breakdownColumns("Stream", (row: typeof summary.streams[number]) => row.category), summary.streams),
         h("h2", {}, "By channel"),

@@ -23,7 +23,7 @@ let rowIds = 0
 
 const rowsOf = (rows: ReadonlyArray<ReportRow>) => rows.flatMap((row) => {
   const detailId = `chronology-${++rowIds}`
-  const detail = h("tr", { id: detailId, class: "detail", hidden: true }, h("td", { colspan: 6 }, chronology(row)))
+  const detail = h("tr", { id: detailId, class: "detail", hidden: true }, h("td", { colspan: 7 }, chronology(row)))
   const toggle = h("button", { type: "button", class: "link", "aria-expanded": "false", "aria-controls": detailId }, "Chronology")
   toggle.addEventListener("click", () => {
     const open = toggle.getAttribute("aria-expanded") !== "true"
@@ -35,7 +35,7 @@ const rowsOf = (rows: ReadonlyArray<ReportRow>) => rows.flatMap((row) => {
     h("tr", { "data-recipient": row.recipient },
       h("td", {}, row.recipient), h("td", {}, row.channel), h("td", {}, h("span", { class: `status ${row.status}` }, row.status)),
       h("td", {}, row.providerMessageId ?? "—"), h("td", {}, last === undefined ? "—" : dateTime(String(last.at))),
-      h("td", {}, row.errorReason ?? "", " ", toggle)),
+      h("td", {}, row.errorReason ?? ""), h("td", {}, toggle)),
     detail
   ]
 })
@@ -44,7 +44,7 @@ const reportTable = (caption: string) => {
   const body = h("tbody", {})
   const wrap = h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": caption },
     h("table", { class: "report" }, h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, ["Recipient", "Channel", "Status", "Message id", "Last event", "Reason"].map((label) => h("th", { scope: "col" }, label)))),
+      h("thead", {}, h("tr", {}, ["Recipient", "Channel", "Status", "Message id", "Last event", "Reason", "Events"].map((label) => h("th", { scope: "col" }, label)))),
       body))
   return { wrap, body }
 }
