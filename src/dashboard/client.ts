@@ -1,5 +1,7 @@
 import { Either, ParseResult, Schema } from "effect"
 import { adminCredentials, orgCredentials } from "./session.js"
+import type { SseHandlers } from "./sse.js"
+import { sseParser } from "./sse.js"
 
 /** An answer the dashboard can show: the service's own error message, or what went wrong on the way. */
 export class ApiError extends Error {
@@ -74,39 +76,20 @@ export const download = async (path: string, query: Query, fileName: string) => 
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000)
 }
 
-export interface ServerSentEvent {
-  readonly event: string
-  readonly data: string
-}
-
 /**
  * Reads a Server-Sent Events stream with fetch (EventSource cannot send headers, and the token must not
  * go in the URL), calling `on.event` per message and `on.comment` per comment (`: subscribed`,
  * `: heartbeat`) until `signal` aborts or the stream ends.
  */
-export const stream = async (path: string, on: { readonly event: (event: ServerSentEvent) => void; readonly comment: (text: string) => void }, signal: AbortSignal) => {
+export const stream = async (path: string, on: SseHandlers, signal: AbortSignal) => {
   const response = await send("org", "GET", path, undefined, undefined, signal)
   const reader = response.body?.getReader()
   if (reader === undefined) throw new ApiError(0, "the stream has no body")
   const decoder = new TextDecoder()
-  let buffer = ""
+  const parse = sseParser(on)
   for (;;) {
     const { done, value } = await reader.read()
     if (done) return
-    buffer += decoder.decode(value, { stream: true }).replaceAll("\r\n", "\n")
-    let end = buffer.indexOf("\n\n")
-    while (end !== -1) {
-      const block = buffer.slice(0, end)
-      buffer = buffer.slice(end + 2)
-      end = buffer.indexOf("\n\n")
-      let event = "message"
-      const data: Array<string> = []
-      for (const line of block.split("\n")) {
-        if (line.startsWith(":")) on.comment(line.slice(1).trim())
-        else if (line.startsWith("event:")) event = line.slice(6).trim()
-        else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""))
-      }
-      if (data.length > 0) on.event({ event, data: data.join("\n") })
-    }
+    parse(decoder.decode(value, { stream: true }))
   }
 }

@@ -61,14 +61,16 @@ export const BroadcastPage = Page(Broadcast)
 export const BroadcastDetail = Schema.Struct({ ...BroadcastFields, recipientCount: Schema.Number, removedRecipientCount: Schema.Number })
 
 /** Each event's details (reason, URL, user agent, …) beside its type and time, all shown as text. */
-export const DeliveryEvent = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+export const DeliveryEvent = Schema.Struct({ type: Schema.String, at: Schema.String }, Schema.Record({ key: Schema.String, value: Schema.Unknown }))
 
 export const ReportRow = Schema.Struct({
-  recipient: Schema.String, channel: Schema.String, status: Schema.String, contactId: Nullable(Schema.String),
+  broadcastId: Nullable(Schema.String), recipient: Schema.String, channel: Schema.String, status: Schema.String, contactId: Nullable(Schema.String),
   providerMessageId: Nullable(Schema.String), events: Schema.Array(DeliveryEvent), errorReason: Schema.optional(Schema.String)
 })
 export type ReportRow = typeof ReportRow.Type
 export const ReportPage = Page(ReportRow)
+/** One provider message's delivery rows (`GET /broadcast/activity/{messageId}`). */
+export const MessageDeliveries = Schema.Struct({ deliveries: Schema.Array(ReportRow) })
 
 export const ActivityItem = Schema.Struct({
   broadcastId: Nullable(Schema.String), recipient: Schema.String, channel: Schema.String, providerMessageId: Nullable(Schema.String),

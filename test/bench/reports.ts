@@ -1,5 +1,6 @@
 // Read endpoints over a large seeded history: a report page (status filter, deep cursor), the stats
-// time series over a year by day, the 30-day summary and the deliverability health check.
+// time series over a year by day, the 30-day summary and the deliverability health check, and the
+// dashboard's other reads (broadcast list, one broadcast, a channel's month, a recipient search).
 //
 // Steps: a fresh database (PostgreSQL: CREATE DATABASE sendtrail_bench_reports_<id>, dropped after;
 // embedded: a new data folder), the service started once so its migrations run, then stopped; the
@@ -366,6 +367,14 @@ try {
     await run("stats, a year by day", `/broadcast/stats?aggregatedBy=day&startDate=${isoDay(-364)}&endDate=${isoDay(0)}`)
     await run("stats summary (30 days vs 30 before)", "/broadcast/stats/summary")
     await run("deliverability health", "/deliverability/health")
+    // The dashboard's own reads (docs/dashboard.md) that the cases above do not cover.
+    const searched = `user${badBroadcast * perBroadcast + 17}@example.com`
+    await run("dashboard: broadcasts, first 25", "/broadcast?limit=25")
+    await run("dashboard: one broadcast", `/broadcast/${broadcastId(badBroadcast)}`)
+    await run("dashboard: report, first 50 rows", `/broadcast/${broadcastId(badBroadcast)}/report?pageSize=50`)
+    await run("dashboard: overview, one channel's 30 days by month", `/broadcast/stats?aggregatedBy=month&channel=email&startDate=${isoDay(-29)}&endDate=${isoDay(0)}`)
+    await run("dashboard: recipient search (activity by recipient)", `/broadcast/activity?recipient=${encodeURIComponent(searched)}&limit=100`)
+    await run("dashboard: sender accounts", "/sender-accounts")
     await run("GET /health (no auth, SELECT 1)", "/health")
 
     console.log(`\nseeding: ${seedSeconds.toFixed(1)} s (${seeded.timings.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(", ")})\n`)

@@ -1,4 +1,5 @@
-import { channels, breakdownColumns, counterRows, sumCounters } from "../metrics.js"
+import { sumCounters } from "../counters.js"
+import { channels, breakdownColumns, counterRows } from "../metrics.js"
 import { get } from "../client.js"
 import type { Column } from "../dom.js"
 import { h, heading, number, percent, replace, table } from "../dom.js"

@@ -2,13 +2,10 @@ import { download, get } from "../client.js"
 import { append, dateTime, field, h, notice, replace, select } from "../dom.js"
 import { channels } from "../metrics.js"
 import type { ReportRow } from "../schemas.js"
-import { ActivityPage, ReportPage } from "../schemas.js"
-import { Schema } from "effect"
+import { ActivityPage, MessageDeliveries, ReportPage } from "../schemas.js"
 import { showing } from "../view.js"
 
 const statuses = ["queued", "sent", "delivered", "opened", "clicked", "failed", "bounced", "unsubscribed", "complained"]
-
-const MessageDeliveries = Schema.Struct({ deliveries: Schema.Array(Schema.extend(ReportPage.fields.items.value, Schema.Struct({ broadcastId: Schema.NullOr(Schema.String) }))) })
 
 /** An event's details as `name: value` text (reasons, URLs and user agents are whatever a provider or a recipient sent). */
 const details = (event: Readonly<Record<string, unknown>>) =>
@@ -17,7 +14,7 @@ const details = (event: Readonly<Record<string, unknown>>) =>
 
 const chronology = (row: ReportRow) =>
   h("ol", { class: "chronology" }, row.events.map((event) =>
-    h("li", {}, h("span", { class: "event-type" }, String(event.type)), " ", h("time", {}, dateTime(typeof event.at === "string" ? event.at : null)), " ", h("span", { class: "muted" }, details(event)))))
+    h("li", {}, h("span", { class: "event-type" }, event.type), " ", h("time", { datetime: event.at }, dateTime(event.at)), " ", h("span", { class: "muted" }, details(event)))))
 
 let rowIds = 0
 
@@ -34,7 +31,7 @@ const rowsOf = (rows: ReadonlyArray<ReportRow>) => rows.flatMap((row) => {
   return [
     h("tr", { "data-recipient": row.recipient },
       h("td", {}, row.recipient), h("td", {}, row.channel), h("td", {}, h("span", { class: `status ${row.status}` }, row.status)),
-      h("td", {}, row.providerMessageId ?? "—"), h("td", {}, last === undefined ? "—" : dateTime(String(last.at))),
+      h("td", {}, row.providerMessageId ?? "—"), h("td", {}, last === undefined ? "—" : dateTime(last.at)),
       h("td", {}, row.errorReason ?? ""), h("td", {}, toggle)),
     detail
   ]
@@ -57,20 +54,23 @@ export const reportPart = (id: string) => {
   const path = `/broadcast/${encodeURIComponent(id)}/report`
   const status = select("status", [["", "every status"], ...statuses.map((s): [string, string] => [s, s])])
   const channel = select("channel", [["", "every channel"], ...channels.map((c): [string, string] => [c, c])])
-  const results = h("div", { "aria-live": "polite" })
-  const load = (cursor: string | undefined, into: { body: HTMLElement; more: HTMLElement }) =>
-    showing(results, async () => {
-      const page = await get(ReportPage, path, { status: status.value, channel: channel.value, pageSize: 50, cursor })
-      append(into.body, rowsOf(page.items))
-      replace(into.more, page.nextCursor === null ? null
-        : h("button", { type: "button", class: "more", onclick: () => load(page.nextCursor ?? undefined, into) }, "Next 50 rows"))
-    })
-  const show = () => {
-    const { wrap, body } = reportTable(`Delivery rows${status.value === "" ? "" : ` with status ${status.value}`}`)
+  const results = h("div", {})
+  const show = () => showing(results, async () => {
+    // The filter as it was when asked: a later page must use the same one (its cursor is scoped to it).
+    const query = { status: status.value, channel: channel.value, pageSize: 50 }
+    const first = await get(ReportPage, path, query)
+    const { wrap, body } = reportTable(`Delivery rows${query.status === "" ? "" : ` with status ${query.status}`}`)
     const more = h("div", {})
+    const next = (cursor: string | null): HTMLElement | null => cursor === null ? null
+      : h("button", { type: "button", class: "more", onclick: () => showing(more, async () => {
+        const page = await get(ReportPage, path, { ...query, cursor })
+        append(body, rowsOf(page.items))
+        replace(more, next(page.nextCursor))
+      }) }, "Next 50 rows")
+    append(body, rowsOf(first.items))
+    replace(more, next(first.nextCursor))
     replace(results, wrap, more)
-    load(undefined, { body, more })
-  }
+  })
   const searchInput = h("input", { type: "search", name: "recipient", required: true, autocomplete: "off" })
   const search = () => showing(results, async () => {
     // The report has no address filter: the activity feed finds the address's sends, and each send's
