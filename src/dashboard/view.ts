@@ -8,7 +8,9 @@ export type View = (root: HTMLElement, path: ReadonlyArray<string>) => (() => vo
 export const showing = (root: HTMLElement, work: () => Promise<void>) => {
   work().catch((error: unknown) => {
     const message = error instanceof ApiError ? error.message : error instanceof Error ? error.message : String(error)
-    replace(root, notice(message, "error"))
+    // Credentials that stopped working (an expired token): say so, and offer the way back.
+    const signIn = error instanceof ApiError && (error.status === 401 || error.status === 403) ? h("a", { href: "#/sign-in" }, "Sign in again") : null
+    replace(root, notice(message, "error"), signIn)
   })
 }
 
