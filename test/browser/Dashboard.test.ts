@@ -24,6 +24,7 @@ const AxeResults = Schema.Struct({
 const Summary = Schema.Struct({ counters: Schema.Record({ key: Schema.String, value: Schema.Number }) })
 const ReportPage = Schema.Struct({ items: Schema.Array(Schema.Struct({ recipient: Schema.String, status: Schema.String })), nextCursor: Schema.NullOr(Schema.String) })
 const Inbox = Schema.Struct({ pending: Schema.Number })
+const SenderAccounts = Schema.Struct({ items: Schema.Array(Schema.Struct({ id: Schema.String, flaggedAt: Schema.NullOr(Schema.String), flaggedReason: Schema.NullOr(Schema.String) })) })
 
 const executablePath = chromiumPath()
 
@@ -221,6 +222,20 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
     expect(await page.locator("ol.feed li").filter({ hasText: held }).count()).toBe(0)
     await page.getByRole("button", { name: "Resume" }).click()
     await page.locator("ol.feed li").filter({ hasText: held }).waitFor()
+    await finish(watched)
+  })
+
+  it("shows a flagged sender account with its reason and since when, as the API has it", async () => {
+    const watched = await open()
+    const { page } = watched
+    await signIn(watched)
+    const { items } = Schema.decodeUnknownSync(SenderAccounts)(await api(service.baseUrl, "GET", "/sender-accounts"))
+    const flagged = items.find((account) => account.id === "mail.acme.com")
+    expect(flagged?.flaggedReason).toMatch(/bounce rate/)
+    await expect(page.getByText("sender account mail.acme.com is flagged").first().textContent()).resolves.toContain(flagged?.flaggedReason)
+    await page.getByRole("link", { name: "Sender accounts" }).click()
+    const row = page.getByRole("table", { name: "Sender accounts, lifetime counts" }).locator("tbody tr").filter({ hasText: "mail.acme.com" })
+    await expect(row.textContent()).resolves.toContain(`flagged since ${flagged?.flaggedAt?.replace("T", " ").slice(0, 19)}: ${flagged?.flaggedReason}`)
     await finish(watched)
   })
 

@@ -39,7 +39,8 @@ export const screenshotDir = () => {
 
 export const orgToken = () => new SignJWT({ org, sub: "dashboard-test" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret))
 
-export const serviceEnvironment = { JWT_SECRET: jwtSecret, GENERIC_WEBHOOK_SECRET: webhookSecret, ADMIN_API_KEY: adminKey, DEFAULT_ORG_ID: org }
+/** A sample of 50 sends is enough to flag a sender account: the seed's bounces flag mail.acme.com. */
+export const serviceEnvironment = { JWT_SECRET: jwtSecret, GENERIC_WEBHOOK_SECRET: webhookSecret, ADMIN_API_KEY: adminKey, DEFAULT_ORG_ID: org, SENDER_MIN_SAMPLE: "50" }
 
 /** A JSON call to the org API as the test org. */
 export const api = async (baseUrl: string, method: string, route: string, body?: unknown): Promise<unknown> => {
