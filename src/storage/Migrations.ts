@@ -10,12 +10,14 @@ import costs from "./migrations/0007_costs.js"
 import contactsReachable from "./migrations/0008_contacts_reachable.js"
 import streams from "./migrations/0009_streams.js"
 import sunset from "./migrations/0010_sunset.js"
+import notifications from "./migrations/0012_notifications.js"
 
 /** Static imports so a bundled or compiled service carries its migrations with it. */
 export const run = Migrator.make({})({
   loader: Migrator.fromRecord({ "0001_schema": schema, "0002_hostile_input": hostileInput, "0003_set_apply": setApply, "0004_hot_updates": hotUpdates,
     "0005_connection_changes": connectionChanges, "0006_listing_indexes": listingIndexes, "0007_costs": costs,
-    "0008_contacts_reachable": contactsReachable, "0009_streams": streams, "0010_sunset": sunset }),
+    "0008_contacts_reachable": contactsReachable, "0009_streams": streams, "0010_sunset": sunset,
+    "0012_notifications": notifications }),
   table: "sendtrail_migrations"
 })
 
