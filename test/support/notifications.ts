@@ -2,9 +2,10 @@ import { expect } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import { Webhook } from "standardwebhooks"
 import { call, jwtSecret } from "./contactsApi.js"
-import { configuredEnvironment, vendorServices } from "./providerRoutes.js"
+import { Pipeline } from "../../src/ingest/Pipeline.js"
+import { adminKey, configuredEnvironment, createConnection, genericOtherSecret, genericRequest, post, unique, vendorServices } from "./providerRoutes.js"
 import type { Received } from "./receiver.js"
-import { inProcessService } from "./server.js"
+import { baseUrl, inProcessService } from "./server.js"
 
 /** Receivers listen on 127.0.0.1 only, which this allow-list lets notifications reach; 127.0.0.2 stays refused. */
 export const notificationSettings = {
@@ -65,3 +66,19 @@ export const logUntil = (org: string, id: string, done: (attempts: ReadonlyArray
     }
     return attempts
   })
+
+/** Generic provider events for the org (any field of the generic format), each on a message of its own unless given, applied before returning. */
+export const sendEvents = (org: string, events: ReadonlyArray<Record<string, unknown>>) =>
+  Effect.gen(function* () {
+    const connection = yield* createConnection(org, "generic", { secret: genericOtherSecret })
+    const body = events.map((e) => ({ id: unique("evt-"), messageId: unique("msg-"), timestamp: new Date().toISOString(), ...e }))
+    expect((yield* post(`/connect/webhook/generic/${connection}`, genericRequest(genericOtherSecret, body))).status).toBe(200)
+    yield* (yield* Pipeline).drain
+  })
+
+/** Calls the admin API. */
+export const adminCall = (path: string, method = "POST") =>
+  Effect.flatMap(baseUrl, (base) => Effect.promise(async () => {
+    const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${adminKey}` } })
+    return { status: response.status, body: await response.json() as unknown }
+  }))
