@@ -93,7 +93,7 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
           const after = yield* senders.unflag(path.id, at)
           // sender.unflagged in the same transaction (the outbox), when this call lifted a flag.
           if (Option.isSome(before) && before.value.flaggedAt !== null && Option.isSome(after)) {
-            yield* Outbox.enqueue(sql, [Outbox.fromSender({ ...after.value, flaggedReason: before.value.flaggedReason }, "sender.unflagged", at)])
+            yield* Outbox.enqueueAll(sql, [Outbox.fromSender({ ...after.value, flaggedReason: before.value.flaggedReason }, "sender.unflagged", at)])
           }
           return after
         }).pipe(

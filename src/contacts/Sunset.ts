@@ -82,10 +82,10 @@ export class Sunset extends Effect.Service<Sunset>()("Sendtrail/Sunset", {
           ON CONFLICT (org_id, channel, address, category) DO NOTHING
           RETURNING address, created_at`.pipe(Effect.flatMap(decodeInserted), Effect.orDie)
         // contact.suppressed for each, in this transaction: one statement for the whole run.
-        yield* Outbox.enqueue(sql, inserted.map((row) => Outbox.fromSuppression({
+        yield* Outbox.enqueue(sql, [orgId], (wants) => wants(orgId, "contact.suppressed") ? inserted.map((row) => Outbox.fromSuppression({
           orgId, channel: request.channel, address: row.address, category: request.category, reason: "sunset",
           source: `sunset:${batchId}`, sourceKey: `suppressed:${batchId}:${row.address}`, occurredAt: row.createdAt
-        }))).pipe(Effect.orDie)
+        })) : [])
         yield* activities.audit({
           orgId, actor, action: "suppression.sunset", subject: `batch:${batchId}`,
           details: { channel: request.channel, category: request.category, cutoff: DateTime.formatIso(request.cutoff), suppressed: inserted.length },

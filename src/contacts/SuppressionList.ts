@@ -45,7 +45,7 @@ export class SuppressionList extends Effect.Service<SuppressionList>()("Sendtrai
     /** contact.suppressed for a suppression this transaction created (the outbox, in the same transaction). */
     const notifySuppressed = (orgId: string, channel: Channel, address: string, category: Category | null, reason: SuppressionReason, source: string, sourceKey: string) =>
       Effect.flatMap(DateTime.now, (at) =>
-        Outbox.enqueue(sql, [Outbox.fromSuppression({ orgId, channel, address, category, reason, source, sourceKey: `suppressed:${sourceKey}`, occurredAt: at })]))
+        Outbox.enqueueAll(sql, [Outbox.fromSuppression({ orgId, channel, address, category, reason, source, sourceKey: `suppressed:${sourceKey}`, occurredAt: at })]))
         .pipe(Effect.orDie)
 
     /** Every address answered once, in the order given and as given; one query whatever the count. */

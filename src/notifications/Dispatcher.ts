@@ -62,6 +62,8 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("Sendtrail/Notifica
     const { notifications: config } = yield* AppConfig
     const leaseSeconds = Math.ceil(config.timeoutMs / 1000) + 30
     const busy = new Set<string>()
+    // Sends run in the service's scope: interrupted at shutdown (their lease brings them back), never past the SQL client.
+    const scope = yield* Effect.scope
     // A stub in tests (names resolve to what the test says); the system's resolver otherwise.
     const resolver = Option.getOrElse(yield* Effect.serviceOption(Resolver), () => systemResolver)
 
@@ -132,7 +134,7 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("Sendtrail/Notifica
       Effect.gen(function* () {
         yield* Effect.logWarning(`notification endpoint ${message.endpointId} disabled after sustained failure: ${error ?? "unknown"}`)
         const at = yield* DateTime.now
-        yield* Outbox.enqueue(sql, [{
+        yield* Outbox.enqueueAll(sql, [{
           orgId: message.orgId, type: "endpoint.disabled", sourceKey: `endpoint.disabled:${message.endpointId}:${DateTime.formatIso(at)}`,
           occurredAt: DateTime.formatIso(at), scope: "org", channel: null, broadcastId: null, category: null,
           data: { endpointId: message.endpointId, url: message.url, reason: error }
@@ -148,10 +150,10 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("Sendtrail/Notifica
       for (const message of claimed) byEndpoint.set(message.endpointId, [...(byEndpoint.get(message.endpointId) ?? []), message])
       for (const [endpointId, share] of byEndpoint) {
         busy.add(endpointId)
-        yield* Effect.forkDaemon(Effect.forEach(share, (m) => attempt(m), { concurrency: "unbounded", discard: true }).pipe(
+        yield* Effect.forkIn(Effect.forEach(share, (m) => attempt(m), { concurrency: "unbounded", discard: true }).pipe(
           Effect.catchAllCause((cause) => Effect.logError(`notification endpoint ${endpointId}: sending failed`, cause)),
           Effect.ensuring(Effect.sync(() => busy.delete(endpointId)))
-        ))
+        ), scope)
       }
       return claimed.length
     })

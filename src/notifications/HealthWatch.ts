@@ -33,7 +33,7 @@ export class HealthWatch extends Effect.Service<HealthWatch>()("Sendtrail/Notifi
         if (type === undefined) return
         const at = DateTime.formatIso(yield* DateTime.now)
         const alerts = [...health.alerts, ...health.streams.flatMap((stream) => stream.alerts)]
-        yield* Outbox.enqueue(sql, [{
+        yield* Outbox.enqueueAll(sql, [{
           orgId, type, sourceKey: `${type}:${at}`, occurredAt: at, scope: "org", channel: null, broadcastId: null, category: null,
           data: { status: health.status, previousStatus: previous, sent: health.sent, rates: health.rates, alerts }
         }])

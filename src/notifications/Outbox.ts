@@ -1,9 +1,11 @@
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { DateTime, Effect } from "effect"
+import { DateTime, Effect, Schema } from "effect"
 import type { SuppressionWrite } from "../domain/AddressEffects.js"
 import type { Channel, NormalizedEvent } from "../domain/Event.js"
 import { eventKey } from "../domain/Event.js"
 import type { SenderAccount } from "../domain/Records.js"
+import { column } from "../storage/RowSchemas.js"
+import { decodeRows } from "../storage/Rows.js"
 import type { NotificationType } from "./Formats.js"
 import { typeOfEvent } from "./Formats.js"
 
@@ -39,10 +41,10 @@ export interface Notification {
 const iso = (at: DateTime.Utc | Date) => (at instanceof Date ? at.toISOString() : DateTime.formatIso(at))
 
 /** The pipeline's newly recorded events, those of a notifying type. */
-export const fromEvents = (events: ReadonlyArray<{ readonly deliveryId: number; readonly event: NormalizedEvent }>): Array<Notification> =>
+export const fromEvents = (events: ReadonlyArray<{ readonly deliveryId: number; readonly event: NormalizedEvent }>, wants: Wants): Array<Notification> =>
   events.flatMap(({ deliveryId, event }) => {
     const type = typeOfEvent[event.type]
-    if (type === undefined) return []
+    if (type === undefined || !wants(event.orgId, type)) return []
     const { details } = event
     return [{
       orgId: event.orgId, type, sourceKey: eventKey(event), occurredAt: iso(event.occurredAt), scope: "delivery",
@@ -79,13 +81,26 @@ export const fromSuppression = (s: SuppressionNotice, onlyIfCreated = false): No
   ...(onlyIfCreated ? { onlyIfSuppressionCreated: s.address } : {})
 })
 
-/** The suppressions a batch wrote: each notifies when the batch created it (not when it was there already). */
-export const fromSuppressionWrites = (writes: ReadonlyArray<SuppressionWrite>, at: Date) =>
-  writes.map((s) => fromSuppression({
+const earliestCause = (s: SuppressionWrite) => `${String(s.metadata.occurredAt)}|${String(s.metadata.eventKey)}`
+
+/**
+ * The suppressions a batch wrote: each notifies when the batch created it (not when it was there
+ * already), once, under its earliest cause (the one the row keeps, ProjectionWrites).
+ */
+export const fromSuppressionWrites = (writes: ReadonlyArray<SuppressionWrite>, at: Date, wants: Wants) => {
+  const first = new Map<string, SuppressionWrite>()
+  for (const s of writes) {
+    if (!wants(s.orgId, "contact.suppressed")) continue
+    const key = JSON.stringify([s.orgId, s.channel, s.address, s.category])
+    const seen = first.get(key)
+    if (seen === undefined || earliestCause(s) < earliestCause(seen)) first.set(key, s)
+  }
+  return [...first.values()].map((s) => fromSuppression({
     ...s, category: s.category === "" ? null : s.category,
     sourceKey: `suppressed:${s.channel}:${s.address}:${s.category}:${String(s.metadata.eventKey ?? at.toISOString())}`,
     occurredAt: typeof s.metadata.occurredAt === "string" ? new Date(s.metadata.occurredAt) : at
   }, true))
+}
 
 export const fromSender = (account: SenderAccount, type: "sender.flagged" | "sender.unflagged", at: DateTime.Utc): Notification => ({
   orgId: account.orgId, type, sourceKey: `${type}:${account.id}:${iso(at)}`, occurredAt: iso(at), scope: "org",
@@ -96,18 +111,41 @@ export const fromSender = (account: SenderAccount, type: "sender.flagged" | "sen
   }
 })
 
+/** Whether some enabled endpoint of the org wants the type. */
+export type Wants = (orgId: string, type: NotificationType) => boolean
+
+const decodeWanted = decodeRows(Schema.Struct({ orgId: column("org_id", Schema.String), types: Schema.Array(Schema.String) }))
+
 /**
- * One statement for every notification of a transaction. It costs nothing past a lookup of the
- * enabled-endpoints index when none of the orgs has an endpoint: the join runs only under that test.
+ * The notifications of a transaction, built only for what some enabled endpoint wants, written with
+ * one set statement. First one lookup of the enabled-endpoints index for the orgs involved: when none
+ * of them has an endpoint (the common case) that is all it costs, nothing is built or sent.
  */
-export const enqueue = (sql: SqlClient, notifications: ReadonlyArray<Notification>) => {
-  if (notifications.length === 0) return Effect.void
-  const orgs = [...new Set(notifications.map((n) => n.orgId))]
+export const enqueue = (sql: SqlClient, orgIds: Iterable<string>, build: (wants: Wants) => ReadonlyArray<Notification>) =>
+  Effect.gen(function* () {
+    const orgs = [...new Set(orgIds)]
+    if (orgs.length === 0) return
+    const wanted = yield* decodeWanted(yield* sql`
+      SELECT org_id, array_agg(DISTINCT t) AS types FROM notification_endpoints, unnest(event_types) AS t
+      WHERE enabled AND org_id IN (SELECT json_array_elements_text(${JSON.stringify(orgs)}::json)) GROUP BY org_id`)
+    if (wanted.length === 0) return
+    const types = new Map(wanted.map((row) => [row.orgId, new Set(row.types)]))
+    const notifications = build((orgId, type) => types.get(orgId)?.has(type) === true)
+    if (notifications.length === 0) return
+    yield* insert(sql, notifications)
+  }).pipe(Effect.orDie)
+
+/** The notifications given, for whichever endpoints want them (a few at a time: an API call's). */
+export const enqueueAll = (sql: SqlClient, notifications: ReadonlyArray<Notification>) =>
+  enqueue(sql, notifications.map((n) => n.orgId), (wants) => notifications.filter((n) => wants(n.orgId, n.type)))
+
+/** One message per notification and enabled endpoint of its org that wants its type and passes its filter. */
+const insert = (sql: SqlClient, notifications: ReadonlyArray<Notification>) => {
   const rows = notifications.map((n) => ({
     org_id: n.orgId, type: n.type, source_key: n.sourceKey, occurred_at: n.occurredAt, scope: n.scope, channel: n.channel,
     broadcast_id: n.broadcastId, category: n.category, data: n.data, created_address: n.onlyIfSuppressionCreated ?? null
   }))
-  return Effect.asVoid(sql`
+  return sql`
     INSERT INTO notification_outbox (id, endpoint_id, org_id, event_type, source_key, payload)
     SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), e.id, u.org_id, u.type, u.source_key,
       jsonb_build_object('type', u.type, 'timestamp', u.occurred_at, 'data',
@@ -116,8 +154,7 @@ export const enqueue = (sql: SqlClient, notifications: ReadonlyArray<Notificatio
       channel text, broadcast_id text, category text, data jsonb, created_address text)
     JOIN notification_endpoints e ON e.org_id = u.org_id AND e.enabled AND u.type = ANY(e.event_types)
     LEFT JOIN broadcasts b ON u.scope = 'delivery' AND b.id = u.broadcast_id
-    WHERE EXISTS (SELECT 1 FROM notification_endpoints WHERE enabled AND org_id IN (SELECT json_array_elements_text(${JSON.stringify(orgs)}::json)))
-      AND (u.scope = 'org' OR (
+    WHERE (u.scope = 'org' OR (
         (e.channels IS NULL OR u.channel = ANY(e.channels))
         AND (e.broadcast_ids IS NULL OR u.scope = 'contact' OR u.broadcast_id = ANY(e.broadcast_ids))
         AND (e.categories IS NULL OR (u.scope = 'contact' AND u.category IS NULL)
@@ -125,5 +162,5 @@ export const enqueue = (sql: SqlClient, notifications: ReadonlyArray<Notificatio
       AND (u.created_address IS NULL OR EXISTS (SELECT 1 FROM suppressions s WHERE s.org_id = u.org_id AND s.channel = u.channel
         AND s.address = u.created_address AND s.category = coalesce(u.category, '') AND s.created_at = now()))
     ORDER BY e.id, u.source_key
-    ON CONFLICT (endpoint_id, source_key) DO NOTHING`)
+    ON CONFLICT (endpoint_id, source_key) DO NOTHING`
 }

@@ -102,10 +102,11 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
           yield* writeTimelines(sql, changes.timelines)
           const flaggedNow = counted.filter((a) => a.flaggedNow)
           // Notifications of what this batch did, in this transaction (the outbox): one statement.
-          yield* Outbox.enqueue(sql, [
-            ...Outbox.fromEvents(changes.events), ...Outbox.fromSuppressionWrites(writes.suppressions, at),
-            ...flaggedNow.map((account) => Outbox.fromSender(account, "sender.flagged", now))
-          ])
+          yield* Outbox.enqueue(sql, [...changes.events.map((e) => e.event.orgId), ...writes.suppressions.map((s) => s.orgId), ...flaggedNow.map((a) => a.orgId)],
+            (wants) => [
+              ...Outbox.fromEvents(changes.events, wants), ...Outbox.fromSuppressionWrites(writes.suppressions, at, wants),
+              ...flaggedNow.map((account) => Outbox.fromSender(account, "sender.flagged", now))
+            ])
           yield* inbox.complete(completed.map((e) => e.row.id), now)
           return flaggedNow
         }).pipe(Effect.withSpan("ProjectionStore.write"))

@@ -28,12 +28,18 @@ layer(notificationsService(), { excludeTestServices: true })("what notifies, wri
       // Again: the bounce of an address already suppressed, and the same suppression by the API.
       yield* sendEvents(org, [{ type: "bounced", recipient: "gone@example.com", data: { bounceKind: "hard" } }])
       expect((yield* call(org, "/suppressions", { json: { channel: "sms", address: "+15550100", reason: "admin" } })).status).toBe(200)
+      // Two causes of one suppression in one request: one notification, under the earliest cause.
+      const at = (minute: number) => `2026-12-01T10:0${minute}:00Z`
+      yield* sendEvents(org, [
+        { type: "complained", recipient: "twice@example.com", timestamp: at(5) },
+        { type: "bounced", recipient: "twice@example.com", timestamp: at(1), data: { bounceKind: "hard" } }
+      ])
       const queued = yield* outbox(org)
       expect(queued.map((m) => [m.event_type, m.payload.data.address, m.payload.data.reason])).toEqual([
-        ["contact.suppressed", "gone@example.com", "bounce"], ["contact.suppressed", "+15550100", "admin"]
+        ["contact.suppressed", "gone@example.com", "bounce"], ["contact.suppressed", "+15550100", "admin"], ["contact.suppressed", "twice@example.com", "bounce"]
       ])
-      const requests = yield* hooks.awaitCount(2)
-      expect(requests.map((r) => verified(secret, r).data.address).sort()).toEqual(["+15550100", "gone@example.com"])
+      const requests = yield* hooks.awaitCount(3)
+      expect(requests.map((r) => verified(secret, r).data.address).sort()).toEqual(["+15550100", "gone@example.com", "twice@example.com"])
       expect(queued.every((m) => m.endpoint_id === endpoint.id)).toBe(true)
     })))
 
