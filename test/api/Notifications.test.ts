@@ -56,6 +56,11 @@ layer(notificationsService(), { excludeTestServices: true })("outbound notificat
       // A name is judged after DNS, at each send; the allow-list lets 127.0.0.1 through.
       expect((yield* call(org, "/notification-endpoints", { json: { url: "https://hooks.example.com/x", events: ["delivery.bounced"] } })).status).toBe(201)
       expect((yield* call(org, "/notification-endpoints", { json: { url: "http://127.0.0.1:9/x", events: ["delivery.bounced"] } })).status).toBe(201)
+      const { endpoint } = yield* createEndpoint(org, { url: "https://hooks.example.com/y", events: ["delivery.bounced"] })
+      expect(yield* call(org, `/notification-endpoints/${endpoint.id}`, { method: "PATCH", json: { url: "http://127.0.0.3/" } })).toMatchObject({
+        status: 400, body: { message: expect.stringMatching(/^url: 127\.0\.0\.3 is a loopback address/) }
+      })
+      expect((yield* call(org, `/notification-endpoints/${endpoint.id}`, { method: "DELETE" })).status).toBe(200)
       const listed = yield* call(org, "/notification-endpoints")
       expect((listed.body as { items: ReadonlyArray<{ url: string }> }).items.map((e) => e.url)).toEqual(["https://hooks.example.com/x", "http://127.0.0.1:9/x"])
     }))

@@ -37,6 +37,19 @@ layer(notificationsService().pipe(Layer.provide(stubResolver)), { excludeTestSer
       expect(all.slice(3).map((r) => r.headers["webhook-id"]).sort()).toEqual(ids)
       const log = yield* logUntil(org, endpoint.id, (a) => a.length === 5)
       expect(log.filter((a) => a.messageId === ids[0]).map((a) => a.attempt)).toEqual([1, 2, 3])
+      // The log pages newest first by cursor; one message's attempts alone with messageId.
+      const pages: Array<ReadonlyArray<{ id: number }>> = []
+      for (let path = `/notification-endpoints/${endpoint.id}/deliveries?limit=2`; ;) {
+        const page = (yield* call(org, path)).body as { items: ReadonlyArray<{ id: number }>; nextCursor: string | null }
+        pages.push(page.items)
+        if (page.nextCursor === null) break
+        path = `/notification-endpoints/${endpoint.id}/deliveries?limit=2&cursor=${page.nextCursor}`
+      }
+      expect(pages.map((p) => p.length)).toEqual([2, 2, 1])
+      expect(pages.flat().map((a) => a.id)).toEqual([...log].reverse().map((a) => a.id))
+      const one = (yield* call(org, `/notification-endpoints/${endpoint.id}/deliveries?messageId=${ids[1]}`)).body as { items: ReadonlyArray<{ messageId: string }> }
+      expect(one.items.map((a) => a.messageId)).toEqual([ids[1], ids[1]])
+      expect(yield* call(org, `/notification-endpoints/${endpoint.id}/deliveries?cursor=abc`)).toMatchObject({ status: 400, body: { message: "cursor: not one this listing issued" } })
       expect(yield* call(org, `/notification-endpoints/${endpoint.id}/replay`, { json: { messageId: `msg_${"f".repeat(32)}` } })).toMatchObject({ status: 404 })
       expect(yield* call(org, `/notification-endpoints/${endpoint.id}/replay`, { json: { from: to, to: from } })).toMatchObject({ status: 400, body: { message: "to: must not be before from" } })
       expect(yield* call(org, `/notification-endpoints/${endpoint.id}/replay`, { json: { messageId: "123" } })).toMatchObject({ status: 400 })
@@ -104,5 +117,33 @@ layer(notificationsService().pipe(Layer.provide(stubResolver)), { excludeTestSer
       const mixed = yield* logUntil(org, split.endpoint.id, (a) => a.length > 0)
       expect(mixed[0]).toMatchObject({ outcome: "refused", error: expect.stringMatching(/169\.254\.169\.254, a link-local/) })
       expect(hooks.received).toHaveLength(1)
+    })))
+})
+
+layer(notificationsService({ NOTIFICATION_TIMEOUT_MS: "30000", NOTIFICATION_CONCURRENCY_PER_ENDPOINT: "1" }), { excludeTestServices: true })("a stuck endpoint", (it) => {
+  it.effect("holds only its own messages: webhooks are acknowledged, the pipeline applies and queues, another endpoint is served", () =>
+    Effect.scoped(Effect.gen(function* () {
+      const org = unique("org-")
+      let release: () => void = () => undefined
+      const released = new Promise<void>((resolve) => (release = resolve))
+      const stuck = yield* receiver(async () => {
+        await released
+        return new Response("late")
+      })
+      const fast = yield* receiver()
+      const slow = yield* createEndpoint(org, { url: stuck.url, events: ["delivery.bounced"] })
+      const quick = yield* createEndpoint(org, { url: fast.url, events: ["delivery.bounced"] })
+      yield* sendEvents(org, [{ type: "bounced", recipient: "first@example.com" }])
+      yield* stuck.awaitCount(1)
+      // While its first message hangs: three more bounces are acknowledged and applied (sendEvents asserts
+      // the 200 and drains the pipeline), queued for both endpoints; the other endpoint gets all four.
+      yield* sendEvents(org, ["a", "b", "c"].map((name) => ({ type: "bounced", recipient: `${name}@example.com` })))
+      const served = yield* fast.awaitCount(4)
+      expect(served.map((r) => verified(quick.secret, r).data.recipient).sort()).toEqual(["a@example.com", "b@example.com", "c@example.com", "first@example.com"])
+      expect(stuck.received).toHaveLength(1)
+      expect((yield* attemptsOf(org, slow.endpoint.id))).toEqual([])
+      release()
+      const log = yield* logUntil(org, slow.endpoint.id, (a) => a.filter((x) => x.outcome === "delivered").length === 4)
+      expect(log.map((a) => a.outcome)).toEqual(["delivered", "delivered", "delivered", "delivered"])
     })))
 })

@@ -38,6 +38,7 @@ export const verified = (secret: string, request: Received) =>
   new Webhook(secret).verify(request.body, request.headers) as { type: string; timestamp: string; data: Record<string, unknown> }
 
 export interface Attempt {
+  readonly id: number
   readonly messageId: string
   readonly type: string
   readonly attempt: number
