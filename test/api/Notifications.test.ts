@@ -103,6 +103,15 @@ layer(notificationsService(), { excludeTestServices: true })("outbound notificat
         expect(yield* call(other, path, request), `${path} ${JSON.stringify(request)}`).toMatchObject({ status: 404, body: { error: "NotFound" } })
       }
       expect((yield* call(other, "/notification-endpoints")).body).toEqual({ items: [] })
+      // Every route is described, behind the bearer scheme.
+      const spec = (yield* call(owner, "/openapi.json")).body as { paths: Record<string, Record<string, { security?: ReadonlyArray<unknown> }>> }
+      const routes = Object.entries(spec.paths).filter(([path]) => path.startsWith("/notification-endpoints"))
+        .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => `${method} ${path} ${operation.security === undefined ? "open" : "bearer"}`))
+      expect(routes.sort()).toEqual([
+        "delete /notification-endpoints/{id} bearer", "get /notification-endpoints bearer", "get /notification-endpoints/{id} bearer",
+        "get /notification-endpoints/{id}/deliveries bearer", "patch /notification-endpoints/{id} bearer", "post /notification-endpoints bearer",
+        "post /notification-endpoints/{id}/replay bearer", "post /notification-endpoints/{id}/rotate-secret bearer", "post /notification-endpoints/{id}/test bearer"
+      ])
       expect((yield* call(owner, `/notification-endpoints/${id}`)).status).toBe(200)
     }))
 })
