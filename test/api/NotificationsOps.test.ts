@@ -147,3 +147,23 @@ layer(notificationsService({ NOTIFICATION_TIMEOUT_MS: "30000", NOTIFICATION_CONC
       expect(log.map((a) => a.outcome)).toEqual(["delivered", "delivered", "delivered", "delivered"])
     })))
 })
+
+layer(notificationsService({ NOTIFICATION_RETRY_WINDOW_SECONDS: "1", NOTIFICATION_RETRY_BASE_MS: "200", NOTIFICATION_DISABLE_AFTER_FAILURES: "100" }), { excludeTestServices: true })("the retry window", (it) => {
+  it.effect("a message still failing when its retry window closes is dead: its last attempt says so and schedules nothing", () =>
+    Effect.scoped(Effect.gen(function* () {
+      const org = unique("org-")
+      const hooks = yield* receiver(() => new Response("no", { status: 502 }))
+      const { endpoint } = yield* createEndpoint(org, { url: hooks.url, events: ["delivery.bounced"] })
+      yield* sendEvents(org, [{ type: "bounced", recipient: "never@example.com" }])
+      const log = yield* logUntil(org, endpoint.id, (a) => a.some((x) => x.outcome === "dead"))
+      const last = log[log.length - 1]!
+      expect(last).toMatchObject({ outcome: "dead", statusCode: 502, nextRetryAt: null })
+      expect(log.slice(0, -1).every((a) => a.outcome === "failed" && a.nextRetryAt !== null)).toBe(true)
+      expect(log.map((a) => a.attempt)).toEqual(log.map((_, i) => i + 1))
+      // Still enabled (the endpoint is judged by its own policy), and replay brings the message back.
+      expect((yield* call(org, `/notification-endpoints/${endpoint.id}`)).body).toMatchObject({ enabled: true })
+      expect((yield* call(org, `/notification-endpoints/${endpoint.id}/replay`, { json: { messageId: last.messageId } })).body).toEqual({ replayed: 1 })
+      const again = yield* logUntil(org, endpoint.id, (a) => a.length > log.length)
+      expect(again[log.length]).toMatchObject({ messageId: last.messageId, attempt: log.length + 1 })
+    })))
+})
