@@ -13,6 +13,9 @@ import { Replay } from "./ingest/Replay.js"
 import { WebhookStats } from "./ingest/WebhookStats.js"
 import { EventFeed } from "./metrics/EventFeed.js"
 import { OpsMetrics } from "./metrics/OpsMetrics.js"
+import { Dispatcher } from "./notifications/Dispatcher.js"
+import { HealthWatch } from "./notifications/HealthWatch.js"
+import { Messages } from "./notifications/Messages.js"
 import { ActivityRepository } from "./storage/ActivityRepository.js"
 import { BroadcastRepository } from "./storage/BroadcastRepository.js"
 import { ConnectionRepository } from "./storage/ConnectionRepository.js"
@@ -54,12 +57,12 @@ export const RepositoriesSql = Layer.mergeAll(
 export const VendorServices = Layer.mergeAll(SnsClient.Default, mailgunTokensSql)
 
 /**
- * Inbox, pipeline, receiver and replay over the SQL repositories; tests may swap the vendors' network
- * services.
+ * Inbox, pipeline, receiver and replay over the SQL repositories, and the notifications' dispatcher;
+ * tests may swap the vendors' network services.
  */
 export const makeIngest = <E, R>(vendorServices: Layer.Layer<VendorRequirements, E, R>) =>
-  Layer.mergeAll(Pipeline.Default, Replay.Default, Receiver.Default).pipe(
-    Layer.provideMerge(Layer.mergeAll(ProjectionStore.Default, Inbox.Default, WebhookStats.Default, Providers.Default)),
+  Layer.mergeAll(Pipeline.Default, Replay.Default, Receiver.Default, Dispatcher.Default).pipe(
+    Layer.provideMerge(Layer.mergeAll(ProjectionStore.Default, Inbox.Default, WebhookStats.Default, Providers.Default, Messages.Default, HealthWatch.Default)),
     Layer.provide(vendorServices),
     // Shared with the HTTP handlers: the live event feed and the in-process metrics.
     Layer.provideMerge(Layer.mergeAll(EventFeed.Default, OpsMetrics.Default))

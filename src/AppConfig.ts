@@ -1,4 +1,5 @@
 import { Config, ConfigError, Effect, Either, LogLevel, Option, Redacted } from "effect"
+import { allowListProblem, parseAllowList } from "./notifications/AddressGuard.js"
 
 /** A variable whose value must pass `isValid`; the error names it and what was expected. */
 const checked = <A>(config: Config.Config<A>, expected: string, isValid: (value: A) => boolean, show: (value: A) => string) =>
@@ -52,6 +53,29 @@ const trackingSecrets = Config.redacted("TRACKING_SECRET").pipe(
   Config.map(Option.getOrElse((): ReadonlyArray<Redacted.Redacted<string>> => []))
 )
 
+/** NOTIFICATION_ALLOWED_HOSTS: comma-separated hosts, addresses or CIDR ranges notifications may reach though private. */
+const notificationAllowedHosts = Config.string("NOTIFICATION_ALLOWED_HOSTS").pipe(
+  Config.withDefault(""),
+  Config.map((value) => value.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")),
+  Config.mapOrFail((entries) => {
+    const problem = entries.map(allowListProblem).find((p) => p !== undefined)
+    return problem === undefined ? Either.right(entries) : Either.left(ConfigError.InvalidData([], `Expected hosts, addresses or CIDR ranges: ${problem}`))
+  })
+)
+
+/** Outbound notifications: how they are sent, retried, and when an endpoint is given up on. */
+const notifications = Config.all({
+  allowList: Config.map(notificationAllowedHosts, parseAllowList),
+  timeoutMs: positiveInteger("NOTIFICATION_TIMEOUT_MS", 10_000),
+  retryBaseMs: positiveInteger("NOTIFICATION_RETRY_BASE_MS", 5_000),
+  retryWindowSeconds: positiveInteger("NOTIFICATION_RETRY_WINDOW_SECONDS", 86_400),
+  concurrencyPerEndpoint: positiveInteger("NOTIFICATION_CONCURRENCY_PER_ENDPOINT", 4),
+  disableAfterFailures: positiveInteger("NOTIFICATION_DISABLE_AFTER_FAILURES", 20),
+  disableAfterSeconds: checked(Config.integer("NOTIFICATION_DISABLE_AFTER_SECONDS"), "a whole number of seconds, 0 or more", (n) => n >= 0, String)
+    .pipe(Config.withDefault(86_400)),
+  healthCheckSeconds: positiveInteger("NOTIFICATION_HEALTH_CHECK_SECONDS", 60)
+})
+
 /** Everything the service reads from its environment; each value is checked before start-up. */
 export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig", {
   effect: Effect.gen(function* () {
@@ -85,7 +109,8 @@ export class AppConfig extends Effect.Service<AppConfig>()("Sendtrail/AppConfig"
       pipelineEnabled: yield* Config.boolean("PIPELINE_ENABLED").pipe(Config.withDefault(true)),
       pipelineMaxAttempts: yield* positiveInteger("PIPELINE_MAX_ATTEMPTS", 5),
       pipelineWorkers: yield* positiveInteger("PIPELINE_WORKERS", 2),
-      webhookMaxBodyBytes: yield* positiveInteger("WEBHOOK_MAX_BODY_BYTES", 5 * 1024 * 1024)
+      webhookMaxBodyBytes: yield* positiveInteger("WEBHOOK_MAX_BODY_BYTES", 5 * 1024 * 1024),
+      notifications: yield* notifications
     }
   })
 }) {}

@@ -1,8 +1,10 @@
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { DateTime, Effect, Layer, Option, Redacted } from "effect"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { AppConfig } from "../AppConfig.js"
 import { Replay } from "../ingest/Replay.js"
+import * as Outbox from "../notifications/Outbox.js"
 import { Providers, vendorNames } from "../providers/Registry.js"
 import type { Connection } from "../storage/ConnectionRepository.js"
 import { ConnectionRepository, newConnectionId } from "../storage/ConnectionRepository.js"
@@ -45,6 +47,7 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
   Effect.gen(function* () {
     const deadLetters = yield* DeadLetterRepository
     const senders = yield* SenderAccountRepository
+    const sql = yield* SqlClient.SqlClient
     const replay = yield* Replay
     const inboxRows = yield* InboxRepository
     const connections = yield* ConnectionRepository
@@ -92,7 +95,18 @@ export const AdminLive = HttpApiBuilder.group(Api, "admin", (handlers) =>
           ))
       .handle("senderAccounts", ({ urlParams }) => Effect.map(senders.list(urlParams.orgId), (items) => ({ items })))
       .handle("unflagSenderAccount", ({ path }) =>
-        Effect.flatMap(DateTime.now, (at) => senders.unflag(path.id, at)).pipe(
+        Effect.gen(function* () {
+          const at = yield* DateTime.now
+          const before = yield* senders.findById(path.id)
+          const after = yield* senders.unflag(path.id, at)
+          // sender.unflagged in the same transaction (the outbox), when this call lifted a flag.
+          if (Option.isSome(before) && before.value.flaggedAt !== null && Option.isSome(after)) {
+            yield* Outbox.enqueueAll(sql, [Outbox.fromSender({ ...after.value, flaggedReason: before.value.flaggedReason }, "sender.unflagged", at)])
+          }
+          return after
+        }).pipe(
+          sql.withTransaction,
+          Effect.orDie,
           Effect.flatMap(Option.match({ onNone: () => notFound(`no sender account '${path.id}'`), onSome: Effect.succeed }))
         ))
   }))

@@ -16,6 +16,7 @@ import { HealthApi } from "./Health.js"
 import { InsightsApi } from "./Insights.js"
 import { EventsApi } from "./Events.js"
 import { MetricsApi } from "./Metrics.js"
+import { NotificationsApi } from "./Notifications.js"
 import { documentOrgHeader } from "./OrgAuth.js"
 import { commaSeparatedLists } from "./Params.js"
 import { ReportsApi } from "./Reports.js"
@@ -48,6 +49,7 @@ export class Api extends HttpApi.make("sendtrail")
   .add(InsightsApi)
   .add(MetricsApi)
   .add(EventsApi)
+  .add(NotificationsApi)
   .annotate(OpenApi.Title, "Sendtrail")
   .annotate(OpenApi.Version, packageJson.version)
   .annotate(OpenApi.Description, "Delivery tracking: provider webhooks in, one true delivery row per recipient out.")

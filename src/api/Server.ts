@@ -21,6 +21,7 @@ import { ContactsLive } from "./ContactsHttp.js"
 import { EventsLive } from "./EventsHttp.js"
 import { MetricsAuthLive, MetricsLive, timed } from "./MetricsHttp.js"
 import { HealthLive } from "./HealthHttp.js"
+import { NotificationsLive } from "./NotificationsHttp.js"
 import { InsightsLive } from "./InsightsHttp.js"
 import { ReportsLive } from "./ReportsHttp.js"
 import { OrgAuthLive } from "./OrgAuthHttp.js"
@@ -32,7 +33,7 @@ import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
-  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, TelegramBotsLive, AuditLive, ReportsLive, InsightsLive, MetricsLive, EventsLive)),
+  Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, TelegramBotsLive, AuditLive, ReportsLive, InsightsLive, MetricsLive, EventsLive, NotificationsLive)),
   Layer.provide(Layer.mergeAll(AdminAuthLive, OrgAuthLive, MetricsAuthLive))
 )
 

@@ -4,9 +4,10 @@ import type { Category } from "../domain/Event.js"
 import { ActivityRepository } from "../storage/ActivityRepository.js"
 import { addressColumn } from "../storage/ContactRepository.js"
 import * as Cursor from "../storage/Cursor.js"
-import { column, NullableTimestamp } from "../storage/RowSchemas.js"
+import { column, NullableTimestamp, Timestamp } from "../storage/RowSchemas.js"
 import { decodeRows, toDate } from "../storage/Rows.js"
 import { Transactor } from "../storage/Transactor.js"
+import * as Outbox from "../notifications/Outbox.js"
 
 export class SunsetRefused extends Data.TaggedError("SunsetRefused")<{ readonly message: string }> {}
 
@@ -27,6 +28,7 @@ const Candidate = Schema.Struct({
 })
 const decodeCandidates = decodeRows(Candidate)
 const decodeCount = decodeRows(Schema.Struct({ n: Schema.Number }))
+const decodeInserted = decodeRows(Schema.Struct({ address: Schema.String, createdAt: column("created_at", Timestamp) }))
 
 /** `now` less an ISO 8601 duration of years, months, weeks and days (`P1Y6M2W3D`, as api/Suppressions' UnengagedFor admits). */
 export const cutoffOf = (now: DateTime.Utc, iso: string): DateTime.Utc => {
@@ -84,7 +86,12 @@ export class Sunset extends Effect.Service<Sunset>()("Sendtrail/Sunset", {
             jsonb_build_object('batchId', ${batchId}::text, 'lastEngagedAt', last_engaged_at, 'cutoff', ${DateTime.formatIso(request.cutoff)}::text)
           FROM (${candidates(orgId, request)}) k
           ON CONFLICT (org_id, channel, address, category) DO NOTHING
-          RETURNING 1`.pipe(Effect.orDie)
+          RETURNING address, created_at`.pipe(Effect.flatMap(decodeInserted), Effect.orDie)
+        // contact.suppressed for each, in this transaction: one statement for the whole run.
+        yield* Outbox.enqueue(sql, [orgId], (wants) => wants(orgId, "contact.suppressed") ? inserted.map((row) => Outbox.fromSuppression({
+          orgId, channel: request.channel, address: row.address, category: request.category, reason: "sunset",
+          source: `sunset:${batchId}`, sourceKey: `suppressed:${batchId}:${row.address}`, occurredAt: row.createdAt
+        })) : [])
         yield* activities.audit({
           orgId, actor, action: "suppression.sunset", subject: `batch:${batchId}`,
           details: { channel: request.channel, category: request.category, cutoff: DateTime.formatIso(request.cutoff), suppressed: inserted.length },

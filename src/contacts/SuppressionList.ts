@@ -1,3 +1,4 @@
+import * as SqlClient from "@effect/sql/SqlClient"
 import { Data, DateTime, Effect, Either, Option } from "effect"
 import type { Category, Channel } from "../domain/Event.js"
 import { normalizeAddress } from "../domain/Event.js"
@@ -7,6 +8,7 @@ import { ActivityRepository } from "../storage/ActivityRepository.js"
 import { ContactRepository } from "../storage/ContactRepository.js"
 import { SuppressionRepository } from "../storage/SuppressionRepository.js"
 import { Transactor } from "../storage/Transactor.js"
+import * as Outbox from "../notifications/Outbox.js"
 import { checkAddress } from "./Addresses.js"
 
 export class InvalidAddress extends Data.TaggedError("InvalidAddress")<{ readonly message: string }> {}
@@ -38,6 +40,13 @@ export class SuppressionList extends Effect.Service<SuppressionList>()("Sendtrai
     const contacts = yield* ContactRepository
     const activities = yield* ActivityRepository
     const { transaction } = yield* Transactor
+    const sql = yield* SqlClient.SqlClient
+
+    /** contact.suppressed for a suppression this transaction created (the outbox, in the same transaction). */
+    const notifySuppressed = (orgId: string, channel: Channel, address: string, category: Category | null, reason: SuppressionReason, source: string, sourceKey: string) =>
+      Effect.flatMap(DateTime.now, (at) =>
+        Outbox.enqueueAll(sql, [Outbox.fromSuppression({ orgId, channel, address, category, reason, source, sourceKey: `suppressed:${sourceKey}`, occurredAt: at })]))
+        .pipe(Effect.orDie)
 
     /** Every address answered once, in the order given and as given; one query whatever the count. */
     const check = Effect.fn("SuppressionList.check")(
@@ -74,6 +83,7 @@ export class SuppressionList extends Effect.Service<SuppressionList>()("Sendtrai
           metadata: { actor, ...(input.note === undefined ? {} : { note: input.note }) }
         })
         if (created) {
+          yield* notifySuppressed(orgId, input.channel, address, input.category, input.reason, "api", `api:${crypto.randomUUID()}`)
           yield* activities.audit({
             orgId, actor, action: "suppression.added", subject: `${input.channel}:${address}`,
             details: { reason: input.reason, category: input.category, note: input.note ?? null }, sourceKey: null
@@ -121,6 +131,7 @@ export class SuppressionList extends Effect.Service<SuppressionList>()("Sendtrai
               orgId, channel, address, category: null, reason: "unsubscribe", source: replySource, metadata: { messageId, body }
             })
             if (created) {
+              yield* notifySuppressed(orgId, channel, address, null, "unsubscribe", replySource, sourceKey)
               yield* audit("suppression.added")
               yield* onTimeline(orgId, channel, address, "unsubscribed", `${label} opt-out reply`, body, sourceKey)
             }

@@ -9,6 +9,7 @@ import type { InboxEntry } from "../domain/Ingest.js"
 import type { Address } from "../domain/Projection.js"
 import { contactKey, project } from "../domain/Projection.js"
 import type { SenderAccount } from "../domain/Records.js"
+import * as Outbox from "../notifications/Outbox.js"
 import { ContactRepository } from "./ContactRepository.js"
 import { writeEngagements } from "./EngagementWrites.js"
 import type { Claim } from "./InboxRepository.js"
@@ -100,7 +101,8 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
         const flagged = yield* Effect.gen(function* () {
           const found = addresses.size === 0 ? new Map() : yield* contacts.ensureMany([...addresses.values()])
           yield* writeDeliveries(sql, changes.deliveries, at)
-          yield* writeAddressEffects(sql, resolve(changes.effects, found), at)
+          const writes = resolve(changes.effects, found)
+          yield* writeAddressEffects(sql, writes, at)
           yield* writeEngagements(sql, lastEngagements(changes.events.flatMap(({ deliveryId, event }) => {
             const delivery = state.deliveries.get(`#${deliveryId}`)
             return delivery === undefined ? [] : [{ delivery, event }]
@@ -108,8 +110,15 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
           yield* rollups.incrementMany(changes.rollups)
           const counted = yield* senders.addCounts(changes.senders, now, senderPolicy)
           yield* writeTimelines(sql, changes.timelines)
+          const flaggedNow = counted.filter((a) => a.flaggedNow)
+          // Notifications of what this batch did, in this transaction (the outbox): one statement.
+          yield* Outbox.enqueue(sql, [...changes.events.map((e) => e.event.orgId), ...writes.suppressions.map((s) => s.orgId), ...flaggedNow.map((a) => a.orgId)],
+            (wants) => [
+              ...Outbox.fromEvents(changes.events, wants), ...Outbox.fromSuppressionWrites(writes.suppressions, at, wants),
+              ...flaggedNow.map((account) => Outbox.fromSender(account, "sender.flagged", now))
+            ])
           yield* inbox.complete(completed.map((e) => e.row.id), now)
-          return counted.filter((a) => a.flaggedNow)
+          return flaggedNow
         }).pipe(Effect.withSpan("ProjectionStore.write"))
         return {
           completed, applied: changes.events.map((e) => e.event), undecodable, flagged, unmatched, rehomed: rehomed.size,
