@@ -75,12 +75,13 @@ export const StatsSummary = Schema.Struct({
 })
 
 export const HealthAlert = Schema.Struct({
-  metric: Schema.Literal("complaintRate", "deliveryRate", "senderBounceRate", "senderFlagged"),
+  metric: Schema.Literal("complaintRate", "deliveryRate", "senderBounceRate", "senderFlagged", "notificationEndpointDisabled"),
   value: n,
-  threshold: Schema.NullOr(n).annotations({ description: "null for a flagged sender account" }),
+  threshold: Schema.NullOr(n).annotations({ description: "null for a flagged sender account or a disabled notification endpoint" }),
   severity: Schema.Literal("warning", "critical"),
   message: Schema.String,
-  senderAccountId: Schema.optional(Schema.String)
+  senderAccountId: Schema.optional(Schema.String),
+  endpointId: Schema.optional(Schema.String).annotations({ description: "a notification endpoint disabled after sustained failure, until re-enabled" })
 })
 
 export const DeliverabilityHealth = Schema.Struct({

@@ -136,8 +136,8 @@ export class Endpoints extends Effect.Service<Endpoints>()("Sendtrail/Notificati
           sql`categories = ${textArray(sql, change.filter.categories)}`, sql`channels = ${textArray(sql, change.filter.channels)}`],
         change.description === undefined ? [] : [sql`description = ${change.description}`],
         change.enabled === undefined ? [] : change.enabled
-          ? [sql`enabled = true`, sql`disabled_at = NULL`, sql`disabled_reason = NULL`, sql`failing_since = NULL`, sql`consecutive_failures = 0`]
-          : [sql`enabled = false`, sql`disabled_at = now()`, sql`disabled_reason = 'disabled by the org'`]
+          ? [sql`enabled = true`, sql`disabled_at = NULL`, sql`disabled_reason = NULL`, sql`disabled_by_failure = false`, sql`failing_since = NULL`, sql`consecutive_failures = 0`]
+          : [sql`enabled = false`, sql`disabled_at = now()`, sql`disabled_reason = 'disabled by the org'`, sql`disabled_by_failure = false`]
       ].flat()
       const rows = yield* sql`
         UPDATE notification_endpoints SET ${sql.csv([...set, sql`updated_at = now()`])}

@@ -127,6 +127,7 @@ export class Messages extends Effect.Service<Messages>()("Sendtrail/Notification
           failing_since = CASE WHEN ${ok} THEN NULL ELSE coalesce(e.failing_since, now()) END,
           enabled = e.enabled AND NOT d.disable,
           disabled_at = CASE WHEN e.enabled AND d.disable THEN now() ELSE e.disabled_at END,
+          disabled_by_failure = e.disabled_by_failure OR (e.enabled AND d.disable),
           disabled_reason = CASE WHEN e.enabled AND d.disable
             THEN format('%s attempts in a row failed since %s', e.consecutive_failures + 1, coalesce(e.failing_since, now())) ELSE e.disabled_reason END
         FROM (SELECT NOT ${ok} AND consecutive_failures + 1 >= ${policy.failures}

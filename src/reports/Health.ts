@@ -1,3 +1,4 @@
+import { DateTime } from "effect"
 import type { SenderAccount } from "../domain/Records.js"
 import { formatPercent } from "../domain/SenderPolicy.js"
 import type { Rates } from "./Stats.js"
@@ -14,21 +15,30 @@ export const healthThresholds = {
 export type Severity = "warning" | "critical"
 
 export interface Alert {
-  readonly metric: "complaintRate" | "deliveryRate" | "senderBounceRate" | "senderFlagged"
+  readonly metric: "complaintRate" | "deliveryRate" | "senderBounceRate" | "senderFlagged" | "notificationEndpointDisabled"
   readonly value: number
-  /** null for a flagged sender account: the flag itself is the alert. */
+  /** null for a flagged sender account or a disabled endpoint: the state itself is the alert. */
   readonly threshold: number | null
   readonly severity: Severity
   readonly message: string
   readonly senderAccountId?: string
+  readonly endpointId?: string
 }
 
 export type SenderSnapshot = Pick<SenderAccount, "id" | "sent" | "bounced" | "flaggedAt" | "flaggedReason">
+
+/** A notification endpoint the dispatcher disabled after sustained failure (named by id: a chat webhook's URL is a secret). */
+export interface DisabledEndpoint {
+  readonly id: string
+  readonly disabledAt: DateTime.Utc
+  readonly disabledReason: string | null
+}
 
 /** The alerts for the org's recent counts and its sender accounts, most severe first. */
 export const healthAlerts = (
   recent: { readonly sent: number } & Pick<Rates, "complaintRate" | "deliveryRate">,
   senders: ReadonlyArray<SenderSnapshot>,
+  endpoints: ReadonlyArray<DisabledEndpoint> = [],
   thresholds: typeof healthThresholds = healthThresholds
 ): ReadonlyArray<Alert> => {
   const alerts: Array<Alert> = []
@@ -64,6 +74,12 @@ export const healthAlerts = (
         message: `sender account ${sender.id}: bounce rate ${formatPercent(bounceRate)} is above ${formatPercent(thresholds.senderBounceRate)} over ${sender.sent} sends`
       })
     }
+  }
+  for (const endpoint of endpoints) {
+    alerts.push({
+      metric: "notificationEndpointDisabled", value: 1, threshold: null, severity: "warning", endpointId: endpoint.id,
+      message: `notification endpoint ${endpoint.id} is disabled since ${DateTime.formatIso(endpoint.disabledAt)}${endpoint.disabledReason === null ? "" : `: ${endpoint.disabledReason}`}`
+    })
   }
   const rank = (a: Alert) => a.severity === "critical" ? 0 : 1
   return alerts.sort((a, b) => rank(a) - rank(b))

@@ -1,9 +1,12 @@
-import { Data, DateTime, Effect, Option } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Data, DateTime, Effect, Option, Schema } from "effect"
 import type { Channel } from "../domain/Event.js"
 import type { CostTotal } from "../domain/Rollup.js"
 import { emptyCounters } from "../domain/Rollup.js"
 import { BroadcastRepository } from "../storage/BroadcastRepository.js"
 import { RollupRepository } from "../storage/RollupRepository.js"
+import { column, Timestamp } from "../storage/RowSchemas.js"
+import { decodeRows } from "../storage/Rows.js"
 import { SenderAccountRepository } from "../storage/SenderAccountRepository.js"
 import { healthAlerts, healthThresholds } from "./Health.js"
 import type { Granularity } from "./Stats.js"
@@ -26,6 +29,10 @@ export interface StatsQuery {
 export const defaultDays = 30
 export const maxBuckets = 1100
 
+const decodeDisabledEndpoints = decodeRows(Schema.Struct({
+  id: Schema.String, disabledAt: column("disabled_at", Timestamp), disabledReason: column("disabled_reason", Schema.NullOr(Schema.String))
+}))
+
 const statusOf = (alerts: ReadonlyArray<{ readonly severity: "warning" | "critical" }>) =>
   alerts.some((a) => a.severity === "critical") ? "critical" as const : alerts.length > 0 ? "warning" as const : "ok" as const
 
@@ -45,6 +52,7 @@ const costsByBucket = (rows: ReadonlyArray<CostTotal & { readonly bucket: string
  */
 export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
   effect: Effect.gen(function* () {
+    const sql = yield* SqlClient.SqlClient
     const rollups = yield* RollupRepository
     const broadcasts = yield* BroadcastRepository
     const senders = yield* SenderAccountRepository
@@ -126,10 +134,16 @@ export class Insights extends Effect.Service<Insights>()("Sendtrail/Insights", {
     const health = Effect.fn("Insights.health")(function* (orgId: string, category?: string) {
       const now = yield* DateTime.now
       const since = DateTime.subtract(DateTime.startOf(now, "hour"), { hours: 23 })
-      const [perStream, accounts] = yield* Effect.all([rollups.recentStreams(orgId, since, category), senders.list(orgId)], { concurrency: 2 })
+      const [perStream, accounts, endpoints] = yield* Effect.all([
+        rollups.recentStreams(orgId, since, category),
+        senders.list(orgId),
+        // Notification endpoints the dispatcher gave up on (migration 0015): the org's to fix, whatever the stream.
+        sql`SELECT id, disabled_at, disabled_reason FROM notification_endpoints WHERE org_id = ${orgId} AND disabled_by_failure ORDER BY disabled_at, id`.pipe(
+          Effect.flatMap(decodeDisabledEndpoints), Effect.orDie)
+      ], { concurrency: 2 })
       const counters = sumCounters(perStream.map((stream) => stream.counters))
       const recent = rates(counters)
-      const alerts = healthAlerts({ sent: counters.sent, ...recent }, accounts)
+      const alerts = healthAlerts({ sent: counters.sent, ...recent }, accounts, endpoints)
       // Each stream watched on its own: marketing complaints are not diluted by transactional volume.
       const streams = perStream.map((stream) => {
         const streamRates = rates(stream.counters)

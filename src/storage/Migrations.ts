@@ -14,13 +14,15 @@ import orgMatch from "./migrations/0011_org_match.js"
 import notifications from "./migrations/0012_notifications.js"
 import telegramInApp from "./migrations/0013_telegram_in_app.js"
 import sunsetSchedules from "./migrations/0014_sunset_schedules.js"
+import endpointAlerts from "./migrations/0015_endpoint_alerts.js"
 
 /** Static imports so a bundled or compiled service carries its migrations with it. */
 export const run = Migrator.make({})({
   loader: Migrator.fromRecord({ "0001_schema": schema, "0002_hostile_input": hostileInput, "0003_set_apply": setApply, "0004_hot_updates": hotUpdates,
     "0005_connection_changes": connectionChanges, "0006_listing_indexes": listingIndexes, "0007_costs": costs,
     "0008_contacts_reachable": contactsReachable, "0009_streams": streams, "0010_sunset": sunset,
-    "0011_org_match": orgMatch, "0012_notifications": notifications, "0013_telegram_in_app": telegramInApp, "0014_sunset_schedules": sunsetSchedules }),
+    "0011_org_match": orgMatch, "0012_notifications": notifications, "0013_telegram_in_app": telegramInApp, "0014_sunset_schedules": sunsetSchedules,
+    "0015_endpoint_alerts": endpointAlerts }),
   table: "sendtrail_migrations"
 })
 

@@ -90,11 +90,22 @@ layer(notificationsService().pipe(Layer.provide(stubResolver)), { excludeTestSer
       const shown = (yield* call(org, `/notification-endpoints/${endpoint.id}`)).body
       expect(shown).toMatchObject({ enabled: false, consecutiveFailures: 4, disabledReason: expect.stringMatching(/^4 attempts in a row failed since /) })
       expect((yield* attemptsOf(org, endpoint.id)).map((a) => a.outcome)).toEqual(["failed", "failed", "failed", "failed"])
+      // The org's health says so until the endpoint is re-enabled; one the org disables itself is no alert.
+      const endpointAlerts = Effect.map(call(org, "/deliverability/health"), (reply) =>
+        (reply.body as { alerts: ReadonlyArray<{ metric: string; endpointId?: string; severity: string; message: string }> }).alerts
+          .filter((a) => a.metric === "notificationEndpointDisabled"))
+      expect(yield* endpointAlerts).toEqual([{
+        metric: "notificationEndpointDisabled", endpointId: endpoint.id, severity: "warning", value: 1, threshold: null,
+        message: expect.stringMatching(new RegExp(`^notification endpoint ${endpoint.id} is disabled since .*: 4 attempts in a row failed since `))
+      }])
+      expect((yield* call(org, `/notification-endpoints/${alerts.endpoint.id}`, { method: "PATCH", json: { enabled: false } })).status).toBe(200)
+      expect((yield* endpointAlerts).map((a) => a.endpointId)).toEqual([endpoint.id])
       // Disabled: new events are not queued for it.
       yield* sendEvents(org, [{ type: "bounced", recipient: "y@example.com" }])
       healthy = true
       const patched = yield* call(org, `/notification-endpoints/${endpoint.id}`, { method: "PATCH", json: { enabled: true } })
       expect(patched).toMatchObject({ status: 200, body: { enabled: true, consecutiveFailures: 0, failingSince: null, disabledReason: null } })
+      expect(yield* endpointAlerts).toEqual([])
       const log = yield* logUntil(org, endpoint.id, (a) => a.some((x) => x.outcome === "delivered"))
       expect(log.map((a) => a.outcome)).toEqual(["failed", "failed", "failed", "failed", "delivered"])
       const delivered = (yield* failing.awaitCount(5)).map((r) => JSON.parse(r.body) as { data: { recipient: string } })

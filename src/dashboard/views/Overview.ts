@@ -13,6 +13,7 @@ const guidance: Record<string, readonly [means: string, todo: string]> = {
   complaintRate: ["Recipients are marking your mail as spam. Mailbox providers start filtering or blocking a sender above 0.1%.", "Stop the stream that complains most (see the streams below), send only to people who asked for it, and make unsubscribing easy."],
   deliveryRate: ["Fewer than 95% of sends reach a mailbox or phone: addresses bounce, or providers refuse or defer your mail.", "Look at the bounced and failed rows of recent broadcasts for the reasons, and clean the list before the next send."],
   senderBounceRate: ["One sending account bounces more than its threshold over its lifetime.", "Check the account's recent broadcasts for a stale list, and send from it only to recently engaged contacts."],
+  notificationEndpointDisabled: ["Sendtrail stopped sending to a notification endpoint after its attempts failed for a sustained time; its messages wait.", "Fix the receiver, then re-enable the endpoint (PATCH /notification-endpoints/{id} with enabled: true): what waited is delivered then."],
   senderFlagged: ["A sending account breached the bounce or complaint policy and is flagged until an operator clears it.", "Send from another account, find the cause (Sender accounts), then clear the flag with the admin API."]
 }
 
