@@ -113,7 +113,7 @@ export const routeOf = (pathname: string): string | undefined => {
 }
 
 /** What a 5xx came from: the failure's tag or type (a defect's `RangeError`, say), else the status chosen. */
-const causeLabel = (cause: Cause.Cause<unknown> | undefined, status: number): string => {
+export const causeLabel = (cause: Cause.Cause<unknown> | undefined, status: number): string => {
   if (cause === undefined) return `status_${status}`
   if (Cause.isInterruptedOnly(cause)) return "interrupted"
   const failure = Cause.squash(cause)

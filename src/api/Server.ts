@@ -1,12 +1,9 @@
-import type * as HttpPlatform from "@effect/platform/HttpPlatform"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiSwagger from "@effect/platform/HttpApiSwagger"
 import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import * as HttpServer from "@effect/platform/HttpServer"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import type * as BunContext from "@effect/platform-bun/BunContext"
 import * as BunHttpServer from "@effect/platform-bun/BunHttpServer"
-import type * as Etag from "@effect/platform/Etag"
 import { Effect, Layer } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { OpsMetrics } from "../metrics/OpsMetrics.js"
@@ -31,6 +28,7 @@ import { TelegramBotsLive } from "./TelegramBotsHttp.js"
 import { TrackingOrgLive } from "./TrackingOrgHttp.js"
 import { TrackingLive } from "./TrackingHttp.js"
 import { WebhooksLive } from "./WebhooksHttp.js"
+import { webhookBunRoutes } from "./WebhookRoutes.js"
 
 const ApiLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide(Layer.mergeAll(HealthLive, AdminLive, TrackingLive, TrackingOrgLive, BroadcastsLive, BroadcastListsLive, ContactsLive, SuppressionsLive, SenderAccountsLive, TelegramBotsLive, AuditLive, ReportsLive, InsightsLive, MetricsLive, EventsLive, NotificationsLive)),
@@ -45,10 +43,11 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
 const RequestMiddleware = HttpApiBuilder.middleware(Effect.map(OpsMetrics, (ops) => (app) =>
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => timed(ops)(request, jsonBodyLimits(request, uniformDecodeErrors(app))))))
 
-/** The API, the webhook routes, the dashboard at `/dashboard`, `/openapi.json` and Swagger UI at `/docs`, served by the given HTTP server. */
-export const serve = <E, R>(
-  server: Layer.Layer<HttpServer.HttpServer | HttpPlatform.HttpPlatform | Etag.Generator | BunContext.BunContext, E, R>
-) =>
+/**
+ * The API, the webhook routes, the dashboard at `/dashboard`, `/openapi.json` and Swagger UI at `/docs`,
+ * served by Bun on `port` (0: a free one), the providers' event webhooks as Bun's own routes.
+ */
+export const serve = (port: number) =>
   HttpApiBuilder.serve().pipe(
     Layer.provide(RequestMiddleware),
     Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
@@ -60,8 +59,8 @@ export const serve = <E, R>(
     // exporter: it cost a quarter of the CPU of a request before any work (docs/benchmarks.md).
     HttpMiddleware.withTracerDisabledWhen(() => true),
     HttpServer.withLogAddress,
-    Layer.provideMerge(server)
+    Layer.provideMerge(Layer.unwrapEffect(Effect.map(webhookBunRoutes, (routes) => BunHttpServer.layer({ port, routes }))))
   )
 
 /** Bun's server on PORT. */
-export const layer = serve(Layer.unwrapEffect(Effect.map(AppConfig, (config) => BunHttpServer.layer({ port: config.port }))))
+export const layer = Layer.unwrapEffect(Effect.map(AppConfig, (config) => serve(config.port)))

@@ -5,46 +5,30 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { DateTime, Effect, Layer, Option } from "effect"
 import { AppConfig } from "../AppConfig.js"
 import { SuppressionList } from "../contacts/SuppressionList.js"
-import type { Source, UnknownConnection } from "../ingest/Receiver.js"
 import { Receiver } from "../ingest/Receiver.js"
 import { decodeTelegramUpdate, sameSecret } from "../providers/Telegram.js"
 import { decodeInbound } from "../providers/TwilioInbound.js"
-import type { PayloadRejected } from "../providers/Webhook.js"
 import { SignatureRejected } from "../providers/Webhook.js"
 import { TelegramBotRepository } from "../storage/TelegramBotRepository.js"
-import { overloadedResponse } from "./Errors.js"
-import type { BodyTooLarge } from "./RawBody.js"
 import { readBody } from "./RawBody.js"
+import type { Refusal } from "./WebhookRoutes.js"
+import { refusals, sourceOf } from "./WebhookRoutes.js"
 import type { WebhookRoute } from "./Webhooks.js"
 import { emptyTwiml, telegramPath, webhookRoutes } from "./Webhooks.js"
 
-const rejectionError = { 401: "SignatureRejected", 403: "Forbidden", 503: "ServiceUnavailable" } as const
+const respond = (refusal: Refusal) => Effect.succeed(HttpServerResponse.unsafeJson(refusal.body, { status: refusal.status }))
 
-/** The house error shape (api/Errors.ts), answered directly: these routes are outside the HttpApi. */
-const refuse = (error: string, status: number, message: string) => Effect.succeed(HttpServerResponse.unsafeJson({ error, message }, { status }))
-
-const refusals = {
-  BodyTooLarge: (e: BodyTooLarge) => refuse("PayloadTooLarge", 413, `the body is larger than ${e.limit} bytes`),
-  UnknownConnection: (e: UnknownConnection) => refuse("NotFound", 404, e.message),
-  SignatureRejected: (e: SignatureRejected) => refuse(rejectionError[e.status ?? 401], e.status ?? 401, `${e.check}: ${e.message}`),
-  PayloadRejected: (e: PayloadRejected) => refuse("PayloadRejected", 400, e.message)
-}
-
-const sourceOf = (route: WebhookRoute, params: Readonly<Record<string, string | undefined>>): Source => {
-  switch (route.owner) {
-    case "default":
-      return { _tag: "Default" }
-    case "connection":
-      return { _tag: "Connection", id: params.connectionId ?? "" }
-    case "org":
-      return { _tag: "Org", orgId: params.orgId ?? "" }
-  }
+/** The refusals of a reply or a bot update, in the same JSON shapes as the event routes' (api/WebhookRoutes.ts). */
+const refused = {
+  BodyTooLarge: (e: { readonly limit: number }) => respond(refusals.tooLarge(e.limit)),
+  SignatureRejected: (e: SignatureRejected) => respond(refusals.SignatureRejected(e)),
+  PayloadRejected: (e: Parameters<typeof refusals.PayloadRejected>[0]) => respond(refusals.PayloadRejected(e))
 }
 
 /**
- * Every provider webhook route (api/Webhooks.ts), on the API's router: the raw body goes to the
- * receiver (events) or, verified, to the suppression list (a recipient's replies); refusals are
- * answered in the same JSON shapes as the rest of the API.
+ * A recipient's replies (Twilio's incoming messages) and Telegram bot updates, on the API's router: the
+ * raw body is verified, then goes to the suppression list. The providers' event webhooks are routes of
+ * Bun's server itself (api/WebhookRoutes.ts).
  */
 export const WebhooksLive = HttpApiBuilder.Router.use((router) =>
   Effect.gen(function* () {
@@ -61,16 +45,6 @@ export const WebhooksLive = HttpApiBuilder.Router.use((router) =>
       }
     })
     const sourceFor = (route: WebhookRoute) => Effect.map(HttpRouter.RouteContext, ({ params }) => sourceOf(route, params))
-    const receive = (route: WebhookRoute) =>
-      Effect.gen(function* () {
-        const { accepted, duplicates } = yield* receiver.receive(route.vendor, yield* sourceFor(route), yield* incoming)
-        return HttpServerResponse.unsafeJson({ accepted, duplicates })
-      }).pipe(
-        Effect.catchTags({
-          ...refusals,
-          InboxOverloaded: (e) => Effect.succeed(overloadedResponse(`${e.backlog} events wait to be applied`, e.retryAfterSeconds))
-        })
-      )
     const replies = yield* SuppressionList
     const reply = (route: WebhookRoute) =>
       Effect.gen(function* () {
@@ -79,8 +53,8 @@ export const WebhooksLive = HttpApiBuilder.Router.use((router) =>
         const decoded = yield* decodeInbound(webhook).pipe(Effect.tapError((e) => receiver.keepRejected(orgId, route.vendor, webhook, e)))
         yield* replies.reply(orgId, decoded)
         return HttpServerResponse.text(emptyTwiml, { contentType: "text/xml" })
-      }).pipe(Effect.catchTags(refusals))
-    for (const route of webhookRoutes) yield* router.post(route.path, route.receives === "replies" ? reply(route) : receive(route))
+      }).pipe(Effect.catchTags({ ...refused, UnknownConnection: (e) => respond(refusals.UnknownConnection(e)) }))
+    for (const route of webhookRoutes) if (route.receives === "replies") yield* router.post(route.path, reply(route))
 
     const bots = yield* TelegramBotRepository
     const secretHeader = "x-telegram-bot-api-secret-token"
@@ -97,6 +71,6 @@ export const WebhooksLive = HttpApiBuilder.Router.use((router) =>
       const update = yield* decodeTelegramUpdate(botId, webhook.rawBody).pipe(Effect.tapError((e) => receiver.keepRejected(orgId, "telegram", webhook, e)))
       if (Option.isSome(update)) yield* replies.reply(orgId, update.value)
       return HttpServerResponse.empty()
-    }).pipe(Effect.catchTags({ BodyTooLarge: refusals.BodyTooLarge, SignatureRejected: refusals.SignatureRejected, PayloadRejected: refusals.PayloadRejected }))
+    }).pipe(Effect.catchTags(refused))
     yield* router.post(telegramPath, telegram)
   })).pipe(Layer.provide(SuppressionList.Default))

@@ -1,5 +1,4 @@
 import * as HttpServer from "@effect/platform/HttpServer"
-import * as BunHttpServer from "@effect/platform-bun/BunHttpServer"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import * as Server from "../../src/api/Server.js"
 import { makeIngest, RepositoriesSql, withBroadcasts } from "../../src/App.js"
@@ -20,7 +19,7 @@ export const inProcessService = <E>(
   config: Record<string, string>,
   vendorServices: Layer.Layer<VendorRequirements, E>
 ) =>
-  Server.serve(BunHttpServer.layer({ port: 0 })).pipe(
+  Server.serve(0).pipe(
     Layer.provideMerge(withBroadcasts(makeIngest(vendorServices))),
     Layer.provideMerge(RepositoriesSql),
     Layer.provideMerge(testDatabaseLayer),
