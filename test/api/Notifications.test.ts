@@ -115,3 +115,13 @@ layer(notificationsService(), { excludeTestServices: true })("outbound notificat
       expect((yield* call(owner, `/notification-endpoints/${id}`)).status).toBe(200)
     }))
 })
+
+layer(notificationsService({ NOTIFICATION_ALLOWED_HOSTS: "" }), { excludeTestServices: true })("with no NOTIFICATION_ALLOWED_HOSTS", (it) => {
+  it.effect("an endpoint URL to 127.0.0.1 is refused with 400 naming url, as every loopback address is", () =>
+    Effect.gen(function* () {
+      for (const url of ["http://127.0.0.1:9/hooks", "http://[::1]/"]) {
+        expect(yield* call(unique("org-"), "/notification-endpoints", { json: { url, events: ["delivery.bounced"] } }), url)
+          .toMatchObject({ status: 400, body: { error: "BadRequest", message: expect.stringMatching(/^url: .* is a loopback address; only public addresses/) } })
+      }
+    }))
+})
