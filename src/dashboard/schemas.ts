@@ -134,3 +134,20 @@ export const DeadLetters = Schema.Struct({
 export const Replayed = Schema.Struct({ id: Schema.Number, requeued: Schema.Unknown })
 
 export const SuppressionLifted = Schema.Struct({ removed: Schema.Number })
+
+export const NotificationEndpoints = Schema.Struct({
+  items: Schema.Array(Schema.Struct({
+    id: Schema.String, url: Schema.String, format: Schema.String, events: Schema.Array(Schema.String), enabled: Schema.Boolean,
+    disabledReason: Nullable(Schema.String), failingSince: Nullable(Schema.String), consecutiveFailures: Schema.Number
+  }))
+})
+
+export const NotificationAttempts = Schema.Struct({
+  items: Schema.Array(Schema.Struct({
+    messageId: Schema.String, type: Schema.String, attempt: Schema.Number, attemptedAt: Schema.String, outcome: Schema.String,
+    statusCode: Nullable(Schema.Number), latencyMs: Schema.Number, error: Nullable(Schema.String), nextRetryAt: Nullable(Schema.String)
+  })),
+  nextCursor: Nullable(Schema.String)
+})
+
+export const EndpointChanged = Schema.Struct({ id: Schema.String, enabled: Schema.Boolean })

@@ -277,6 +277,29 @@ describe.skipIf(executablePath === undefined && process.env.CI !== "true")("the 
     await finish(watched, /^console: Failed to load resource: the server responded with a status of 422/)
   })
 
+  it("shows the org's notification endpoints with their state and delivery log, never a URL's path", async () => {
+    const failing = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("down for maintenance", { status: 500 }) })
+    try {
+      const url = `http://127.0.0.1:${failing.port}/services/T0SECRETPATH`
+      const { endpoint } = await api(service.baseUrl, "POST", "/notification-endpoints", { url, events: ["delivery.bounced"] }) as { endpoint: { id: string } }
+      await api(service.baseUrl, "POST", `/notification-endpoints/${endpoint.id}/test`)
+      const watched = await open()
+      const { page } = watched
+      await signIn(watched)
+      await page.goto(`${service.baseUrl}/dashboard#/operations`)
+      const card = page.locator(`[data-endpoint="${endpoint.id}"]`)
+      await expect(card.getByRole("heading", { level: 3 }).textContent()).resolves.toBe(`127.0.0.1:${failing.port} · standard`)
+      await card.getByText("Delivery log", { exact: true }).click()
+      const log = card.getByRole("table", { name: `Delivery log of endpoint ${endpoint.id}, newest first` })
+      await expect(log.locator("tbody tr").first().textContent()).resolves.toMatch(/endpoint\.test.*500/)
+      expect(await page.content()).not.toContain("T0SECRETPATH")
+      await shoot(page, "operations-notifications")
+      await finish(watched)
+    } finally {
+      void failing.stop(true)
+    }
+  })
+
   const views: ReadonlyArray<readonly [name: string, hash: string, ready: string]> = [
     ["overview", "#/overview", "By channel"],
     ["broadcasts", "#/broadcasts", "Spring sale"],

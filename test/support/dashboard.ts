@@ -40,7 +40,11 @@ export const screenshotDir = () => {
 export const orgToken = () => new SignJWT({ org, sub: "dashboard-test" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(new TextEncoder().encode(jwtSecret))
 
 /** A sample of 50 sends is enough to flag a sender account: the seed's bounces flag mail.acme.com. */
-export const serviceEnvironment = { JWT_SECRET: jwtSecret, GENERIC_WEBHOOK_SECRET: webhookSecret, ADMIN_API_KEY: adminKey, DEFAULT_ORG_ID: org, SENDER_MIN_SAMPLE: "50" }
+// NOTIFICATION_ALLOWED_HOSTS: the test's notification receiver listens on 127.0.0.1.
+export const serviceEnvironment = {
+  JWT_SECRET: jwtSecret, GENERIC_WEBHOOK_SECRET: webhookSecret, ADMIN_API_KEY: adminKey, DEFAULT_ORG_ID: org, SENDER_MIN_SAMPLE: "50",
+  NOTIFICATION_ALLOWED_HOSTS: "127.0.0.1"
+}
 
 /** A JSON call to the org API as the test org. */
 export const api = async (baseUrl: string, method: string, route: string, body?: unknown): Promise<unknown> => {

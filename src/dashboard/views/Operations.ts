@@ -1,9 +1,9 @@
 import { get, request } from "../client.js"
 import { dateTime, h, heading, notice, number, replace, table } from "../dom.js"
-import { adminCredentials } from "../session.js"
-import { DeadLetters, Inbox, Replayed } from "../schemas.js"
+import { adminCredentials, orgCredentials } from "../session.js"
+import { DeadLetters, EndpointChanged, Inbox, NotificationAttempts, NotificationEndpoints, Replayed } from "../schemas.js"
 import type { View } from "../view.js"
-import { section, showing } from "../view.js"
+import { moreButton, section, showing } from "../view.js"
 
 const inboxPart = () => section("Inbox", async (into) => {
   const inbox = await get(Inbox, "/admin/inbox", undefined, "admin")
@@ -33,17 +33,56 @@ const deadLettersPart = (redraw: () => void) => section("Dead letters", async (i
     ], items))
 })
 
-/** The operator's view (admin key): the ingest backlog and its age, dead letters and their replay. */
-export const operationsView: View = (root) => {
-  if (adminCredentials() === undefined) {
-    replace(root, heading("Operations"), notice("Operations need the admin key."), h("a", { href: "#/sign-in" }, "Sign in as operator"))
-    return
+/** An endpoint's delivery log, newest attempt first, a page at a time. */
+const deliveryLog = (endpointId: string) => section(`Delivery log of ${endpointId}`, async (into) => {
+  const load = async (cursor: string | undefined) => {
+    const page = await get(NotificationAttempts, `/notification-endpoints/${endpointId}/deliveries`, { limit: 20, ...(cursor === undefined ? {} : { cursor }) })
+    const rows = table(`Delivery log of endpoint ${endpointId}, newest first`, [
+      { label: "Attempted", cell: (a) => dateTime(a.attemptedAt) },
+      { label: "Type", cell: (a) => a.type },
+      { label: "Attempt", numeric: true, cell: (a) => String(a.attempt) },
+      { label: "Outcome", cell: (a) => a.outcome },
+      { label: "Status", numeric: true, cell: (a) => (a.statusCode === null ? "—" : String(a.statusCode)) },
+      { label: "Latency", numeric: true, cell: (a) => `${number(a.latencyMs)} ms` },
+      { label: "Error", cell: (a) => a.error ?? "" },
+      { label: "Next retry", cell: (a) => dateTime(a.nextRetryAt) }
+    ], page.items)
+    const more = moreButton(page.nextCursor, "Older attempts", (next) => showing(into, () => load(next)))
+    into.append(rows, ...(more === null ? [] : [more]))
   }
+  replace(into)
+  await load(undefined)
+})
+
+/** The org's notification endpoints (org token): health, the log of each, re-enable what the dispatcher disabled. */
+const endpointsPart = (redraw: () => void) => section("Notification endpoints", async (into) => {
+  const { items } = await get(NotificationEndpoints, "/notification-endpoints")
+  const status = h("div", {})
+  const enable = (id: string) => showing(status, async () => {
+    await request(EndpointChanged, "PATCH", `/notification-endpoints/${id}`, { body: { enabled: true } })
+    redraw()
+  })
+  replace(into, h("h2", {}, "Notification endpoints"), status,
+    items.length === 0 ? notice("No notification endpoints: POST /notification-endpoints adds one (docs/notifications.md).") : null,
+    ...items.map((e) => h("article", { class: "endpoint", "data-endpoint": e.id },
+      // The host only: a chat webhook's path is its secret.
+      h("h3", {}, `${new URL(e.url).host} · ${e.format}`),
+      h("dl", { class: "facts" },
+        h("dt", {}, "Events"), h("dd", {}, e.events.join(", ")),
+        h("dt", {}, "State"), h("dd", { "data-metric": "state" }, e.enabled ? (e.failingSince === null ? "healthy" : `failing since ${dateTime(e.failingSince)}`) : `disabled: ${e.disabledReason ?? ""}`),
+        h("dt", {}, "Failures in a row"), h("dd", {}, number(e.consecutiveFailures))),
+      e.enabled ? null : h("button", { type: "button", onclick: () => enable(e.id) }, `Re-enable ${e.id}`),
+      h("details", {}, h("summary", {}, "Delivery log"), deliveryLog(e.id)))))
+})
+
+/** The operator's view: the ingest backlog and dead letters (admin key), the org's notification endpoints (org token). */
+export const operationsView: View = (root) => {
+  const admin = adminCredentials() !== undefined
+  const org = orgCredentials() !== undefined
   const draw = (): void => replace(root,
     heading("Operations"),
     h("div", { class: "toolbar" }, h("button", { type: "button", onclick: draw }, "Refresh")),
-    inboxPart(),
-    deadLettersPart(draw),
-    h("p", { class: "muted" }, "Notification endpoints and their delivery log will appear here once the service has them."))
+    admin ? [inboxPart(), deadLettersPart(draw)] : [notice("The inbox and dead letters need the admin key."), h("a", { href: "#/sign-in" }, "Sign in as operator")],
+    org ? endpointsPart(draw) : null)
   draw()
 }
