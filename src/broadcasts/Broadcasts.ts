@@ -80,12 +80,10 @@ export class Broadcasts extends Effect.Service<Broadcasts>()("Sendtrail/Broadcas
     /** The org's broadcasts, newest first, with their counters; a page and the cursor of the next. */
     const list = Effect.fn("Broadcasts.list")(function* (orgId: string, given: BroadcastCursor | undefined, limit: number) {
       const before = yield* broadcastCursor.keyIn([orgId], given)
-      const rows = yield* broadcasts.newestFirst(orgId, before, limit + 1)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
+      const { items, next } = Cursor.cut(yield* broadcasts.newestFirst(orgId, before, limit + 1), limit)
       return {
         items: items.map(({ micros: _, ...item }): BroadcastListItem => item),
-        nextCursor: rows.length > limit && last !== undefined ? broadcastCursor.encode([orgId], { micros: last.micros, id: last.id }) : null
+        nextCursor: next === undefined ? null : broadcastCursor.encode([orgId], next)
       }
     })
 

@@ -84,21 +84,17 @@ export class ContactList extends Effect.Service<ContactList>()("Sendtrail/Contac
       ])
     }
 
+    const keyset = Cursor.newestFirst(sql, "c.created_at", "c.id")
     const page = Effect.fn("ContactList.page")(function* (orgId: string, filter: ContactFilter, given: ContactCursor | undefined, limit: number) {
       const before = yield* contactCursor.keyIn(scope(orgId, filter), given)
       const rows = yield* sql`
-        SELECT ${contactColumns(sql)}, ${lastEngaged}, (extract(epoch FROM c.created_at) * 1000000)::int8::text AS micros FROM contacts c
-        WHERE c.org_id = ${orgId} AND ${where(filter)}
-          ${before === undefined ? sql`` : sql`AND (c.created_at, c.id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
-        ORDER BY c.created_at DESC, c.id DESC
-        LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodePage), Effect.orDie)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
+        SELECT ${contactColumns(sql)}, ${lastEngaged}, ${keyset.key} FROM contacts c
+        WHERE c.org_id = ${orgId} AND ${where(filter)} ${keyset.after(before)}
+        ${keyset.order} LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodePage), Effect.orDie)
+      const { items, next } = Cursor.cut(rows, limit)
       return {
         items: items.map(({ micros: _, orgId: __, ...contact }): ContactListItem => contact),
-        nextCursor: rows.length > limit && last !== undefined
-          ? contactCursor.encode(scope(orgId, filter), { micros: last.micros, id: last.id })
-          : null
+        nextCursor: next === undefined ? null : contactCursor.encode(scope(orgId, filter), next)
       }
     })
 

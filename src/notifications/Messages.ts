@@ -167,23 +167,22 @@ export class Messages extends Effect.Service<Messages>()("Sendtrail/Notification
       return Option.match(yield* decodeCount(rows), { onNone: () => 0, onSome: (row) => row.n })
     }, Effect.orDie)
 
+    const keyset = Cursor.newestFirst(sql, "a.attempted_at", "a.id")
     /** The endpoint's attempts, newest first; `messageId` narrows to one message. */
     const log = Effect.fn("Messages.log")(function* (endpointId: string, messageId: string | undefined, given: AttemptCursor | undefined, limit: number) {
       const scope = [endpointId, messageId ?? null]
       const before = yield* attemptCursor.keyIn(scope, given)
       const rows = yield* sql`
-        SELECT a.*, o.event_type, (extract(epoch FROM a.attempted_at) * 1000000)::int8::text AS micros
+        SELECT a.*, o.event_type, ${keyset.key}
         FROM notification_attempts a JOIN notification_outbox o ON o.id = a.message_id
         WHERE a.endpoint_id = ${endpointId}
           ${messageId === undefined ? sql`` : sql`AND a.message_id = ${messageId}`}
-          ${before === undefined ? sql`` : sql`AND (a.attempted_at, a.id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
-        ORDER BY a.attempted_at DESC, a.id DESC
-        LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodeAttempts), Effect.orDie)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
+          ${keyset.after(before)}
+        ${keyset.order} LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodeAttempts), Effect.orDie)
+      const { items, next } = Cursor.cut(rows, limit)
       return {
         items: items.map(({ micros: _, ...attempt }) => attempt),
-        nextCursor: rows.length > limit && last !== undefined ? attemptCursor.encode(scope, { micros: last.micros, id: last.id }) : null
+        nextCursor: next === undefined ? null : attemptCursor.encode(scope, next)
       }
     })
 

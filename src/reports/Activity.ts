@@ -72,6 +72,7 @@ export class Activity extends Effect.Service<Activity>()("Sendtrail/Activity", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
+    const keyset = Cursor.newestFirst(sql, "e.occurred_at", "e.id")
     const feed = Effect.fn("Activity.feed")(function* (
       orgId: string, filter: ActivityFilter, before: { readonly micros: string; readonly id: number } | undefined, limit: number
     ) {
@@ -79,7 +80,7 @@ export class Activity extends Effect.Service<Activity>()("Sendtrail/Activity", {
       // (org_id, channel, recipient) and read only that address's events, instead of walking all the
       // org's events newest first until a page matches (docs/benchmarks.md, "reports").
       const rows = yield* sql`
-        SELECT e.id, (extract(epoch FROM e.occurred_at) * 1000000)::int8::text AS micros, d.broadcast_id, d.recipient, d.channel,
+        SELECT e.id, ${keyset.key}, d.broadcast_id, d.recipient, d.channel,
           d.provider_message_id, e.type, e.provider, e.provider_event_name, e.occurred_at, e.details
         FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
         WHERE e.org_id = ${orgId}
@@ -87,14 +88,12 @@ export class Activity extends Effect.Service<Activity>()("Sendtrail/Activity", {
           ${filter.endDate === undefined ? sql`` : sql`AND e.occurred_at < ${toDate(filter.endDate)}`}
           ${filter.event === undefined ? sql`` : sql`AND e.type = ${filter.event}`}
           ${filter.recipient === undefined ? sql`` : sql`AND d.org_id = ${orgId} AND d.channel IN ${sql.in(Channel.literals)} AND d.recipient = ${filter.recipient}`}
-          ${before === undefined ? sql`` : sql`AND (e.occurred_at, e.id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
-        ORDER BY e.occurred_at DESC, e.id DESC
-        LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodeFeed), Effect.orDie)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
+          ${keyset.after(before)}
+        ${keyset.order} LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodeFeed), Effect.orDie)
+      const { items, next } = Cursor.cut(rows, limit)
       return {
         items: items.map(({ id: _, micros: __, ...item }): ActivityItem => item),
-        nextCursor: rows.length > limit && last !== undefined ? activityCursor.encode({ micros: last.micros, id: last.id }) : null
+        nextCursor: next === undefined ? null : activityCursor.encode(next)
       }
     })
 

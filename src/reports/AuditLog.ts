@@ -36,23 +36,22 @@ export class AuditLog extends Effect.Service<AuditLog>()("Sendtrail/AuditLog", {
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
+    const keyset = Cursor.newestFirst(sql, "created_at", "id")
     const page = Effect.fn("AuditLog.page")(function* (orgId: string, filter: AuditFilter, given: AuditCursor | undefined, limit: number) {
       const before = yield* auditCursor.keyIn(scope(orgId, filter), given)
       const rows = yield* sql`
-        SELECT *, (extract(epoch FROM created_at) * 1000000)::int8::text AS micros FROM audit_log
+        SELECT *, ${keyset.key} FROM audit_log
         WHERE org_id = ${orgId}
           ${filter.subject === undefined ? sql`` : sql`AND subject = ${filter.subject}`}
           ${filter.action === undefined ? sql`` : sql`AND action = ${filter.action}`}
           ${filter.from === undefined ? sql`` : sql`AND created_at >= ${toDate(filter.from)}`}
           ${filter.to === undefined ? sql`` : sql`AND created_at < ${toDate(filter.to)}`}
-          ${before === undefined ? sql`` : sql`AND (created_at, id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
-        ORDER BY created_at DESC, id DESC
-        LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodePage), Effect.orDie)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
+          ${keyset.after(before)}
+        ${keyset.order} LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodePage), Effect.orDie)
+      const { items, next } = Cursor.cut(rows, limit)
       return {
         items: items.map(({ micros: _, orgId: __, sourceKey: ___, ...entry }): AuditView => entry),
-        nextCursor: rows.length > limit && last !== undefined ? auditCursor.encode(scope(orgId, filter), { micros: last.micros, id: last.id }) : null
+        nextCursor: next === undefined ? null : auditCursor.encode(scope(orgId, filter), next)
       }
     })
 

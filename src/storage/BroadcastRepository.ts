@@ -6,6 +6,7 @@ import { Channel } from "../domain/Event.js"
 import type { Broadcast } from "../domain/Records.js"
 import { Counters, rollupCounters } from "../domain/Rollup.js"
 import { BroadcastRecipientRow, BroadcastRow, column } from "./RowSchemas.js"
+import * as Cursor from "./Cursor.js"
 import { decodeFirst, decodeRows, toDate } from "./Rows.js"
 
 /** A broadcast with where it was retried from and the size of its list. */
@@ -112,16 +113,16 @@ export class BroadcastRepository extends Effect.Service<BroadcastRepository>()("
 
     const counters = sql.unsafe(`jsonb_build_object(${rollupCounters.map((c) => `'${c}', r.${c}`).join(", ")})`)
 
+    const keyset = Cursor.newestFirst(sql, "b.created_at", "b.id")
     /** The org's broadcasts, newest first, keyset on (created_at, id) over index broadcasts_page; each with its rollup, if any. */
     const newestFirst = Effect.fn("BroadcastRepository.newestFirst")(function* (orgId: string, before: { readonly micros: string; readonly id: string } | undefined, limit: number) {
       return yield* decodeListed(yield* sql`
-        SELECT b.*, (extract(epoch FROM b.created_at) * 1000000)::int8::text AS micros,
+        SELECT b.*, ${keyset.key},
           CASE WHEN r.broadcast_id IS NULL THEN NULL ELSE ${counters} END AS counters
         FROM broadcasts b LEFT JOIN rollup_broadcast r ON r.broadcast_id = b.id
         WHERE b.org_id = ${orgId}
-          ${before === undefined ? sql`` : sql`AND (b.created_at, b.id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
-        ORDER BY b.created_at DESC, b.id DESC
-        LIMIT ${limit}`)
+          ${keyset.after(before)}
+        ${keyset.order} LIMIT ${limit}`)
     }, Effect.orDie)
 
     /** A list's recipients after (channel, address), in that order: its primary key's. Only the org's broadcast has any. */

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto"
+import type { SqlClient } from "@effect/sql/SqlClient"
 import { Effect, Schema } from "effect"
 
 const refusal = "not one this listing issued"
@@ -57,3 +58,24 @@ export const scoped = <A, I>(listing: string, key: Schema.Schema<A, I>) => {
 
 /** A newest-first keyset: the row's time in whole microseconds since the epoch (PostgreSQL's own precision, as text) and its id. */
 export const timeKey = <A, I>(id: Schema.Schema<A, I>) => Schema.Struct({ micros: Schema.String.pipe(Schema.pattern(/^-?\d{1,18}$/)), id })
+
+/**
+ * The SQL of a newest-first keyset page over `time` and `id` (columns, as the query names them), with
+ * `timeKey` as its cursor: the key for the select list (`micros`), the bound after a page's last key, the
+ * order. Read `limit + 1` rows and `cut` them.
+ */
+export const newestFirst = (sql: SqlClient, time: string, id: string) => ({
+  key: sql.unsafe(`(extract(epoch FROM ${time}) * 1000000)::int8::text AS micros`),
+  after: (last: { readonly micros: string; readonly id: string | number } | undefined) =>
+    last === undefined ? sql`` : sql`AND (${sql.unsafe(time)}, ${sql.unsafe(id)}) < (timestamptz 'epoch' + ${last.micros}::int8 * interval '1 microsecond', ${last.id})`,
+  order: sql.unsafe(`ORDER BY ${time} DESC, ${id} DESC`)
+})
+
+/** A page of at most `limit` of the `limit + 1` rows read, and the key of its last row when more follow. */
+export const cut = <R extends { readonly micros: string; readonly id: string | number }>(
+  rows: ReadonlyArray<R>, limit: number
+): { readonly items: ReadonlyArray<R>; readonly next: Pick<R, "micros" | "id"> | undefined } => {
+  const items = rows.slice(0, limit)
+  const last = items[items.length - 1]
+  return { items, next: rows.length > limit && last !== undefined ? { micros: last.micros, id: last.id } : undefined }
+}

@@ -43,27 +43,26 @@ export class UnmatchedEvents extends Effect.Service<UnmatchedEvents>()("Sendtrai
   effect: Effect.gen(function* () {
     const sql = yield* SqlClient.SqlClient
 
+    const keyset = Cursor.newestFirst(sql, "received_at", "id")
     const page = Effect.fn("UnmatchedEvents.page")(function* (filter: UnmatchedFilter, given: UnmatchedCursor | undefined, limit: number) {
       const before = yield* unmatchedCursor.keyIn(scope(filter), given)
       const rows = yield* sql`
         SELECT id, org_id, org_match AS reason, COALESCE(org_candidates, '{}') AS candidate_orgs, received_at,
           provider, provider_event_id, event->>'providerMessageId' AS provider_message_id, event->>'recipient' AS recipient,
           event->>'channel' AS channel, event->>'type' AS type, (event->>'occurredAt')::timestamptz AS occurred_at,
-          (extract(epoch FROM received_at) * 1000000)::int8::text AS micros
+          ${keyset.key}
         FROM ingest_inbox
         WHERE org_match IN ('no-delivery', 'ambiguous')
           ${filter.reason === undefined ? sql`` : sql`AND org_match = ${filter.reason}`}
           ${filter.provider === undefined ? sql`` : sql`AND provider = ${filter.provider}`}
           ${filter.from === undefined ? sql`` : sql`AND received_at >= ${toDate(filter.from)}`}
           ${filter.to === undefined ? sql`` : sql`AND received_at < ${toDate(filter.to)}`}
-          ${before === undefined ? sql`` : sql`AND (received_at, id) < (timestamptz 'epoch' + ${before.micros}::int8 * interval '1 microsecond', ${before.id})`}
-        ORDER BY received_at DESC, id DESC
-        LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodePage), Effect.orDie)
-      const items = rows.slice(0, limit)
-      const last = items[items.length - 1]
+          ${keyset.after(before)}
+        ${keyset.order} LIMIT ${limit + 1}`.pipe(Effect.flatMap(decodePage), Effect.orDie)
+      const { items, next } = Cursor.cut(rows, limit)
       return {
         items: items.map(({ micros: _, ...event }): UnmatchedEvent => event),
-        nextCursor: rows.length > limit && last !== undefined ? unmatchedCursor.encode(scope(filter), { micros: last.micros, id: last.id }) : null
+        nextCursor: next === undefined ? null : unmatchedCursor.encode(scope(filter), next)
       }
     })
 
