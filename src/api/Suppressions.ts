@@ -3,7 +3,7 @@ import * as HttpApiGroup from "@effect/platform/HttpApiGroup"
 import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as OpenApi from "@effect/platform/OpenApi"
 import { Schema } from "effect"
-import { Category, Channel } from "../domain/Event.js"
+import { AddressChannel, Category, Channel } from "../domain/Event.js"
 import { SuppressionReason } from "../domain/Records.js"
 import { Token } from "../storage/Cursor.js"
 import { BadRequest, Forbidden, NotFound, Unauthorized } from "./Errors.js"
@@ -67,13 +67,12 @@ export const UnengagedFor = Schema.String.pipe(
   Schema.pattern(/^P(?=\d)(\d{1,4}Y)?(\d{1,4}M)?(\d{1,4}W)?(\d{1,5}D)?$/, { message: () => "expected an ISO 8601 duration of years, months, weeks or days, such as P12M" })
 ).annotations({ description: "ISO 8601 duration, e.g. P12M" })
 
-const SunsetChannel = Schema.Literal("email", "sms", "whatsapp", "telegram", "in_app")
 const SunsetCategory = Category.annotations({ description: "a marketing-type stream; never security or transactional" })
 
-export const SunsetScheduleBody = Schema.Struct({ channel: SunsetChannel, category: SunsetCategory, unengagedFor: UnengagedFor })
+export const SunsetScheduleBody = Schema.Struct({ channel: AddressChannel, category: SunsetCategory, unengagedFor: UnengagedFor })
 
 const SunsetScheduleView = Schema.Struct({
-  channel: SunsetChannel,
+  channel: AddressChannel,
   category: Schema.String,
   unengagedFor: Schema.String,
   createdBy: Schema.String,
@@ -84,7 +83,7 @@ const SunsetScheduleView = Schema.Struct({
 })
 
 export const SunsetRequestBody = Schema.Struct({
-  channel: SunsetChannel,
+  channel: AddressChannel,
   category: SunsetCategory,
   unengagedFor: UnengagedFor,
   dryRun: Schema.optionalWith(Schema.Boolean, { default: () => false }),
@@ -165,7 +164,7 @@ export class SuppressionsApi extends HttpApiGroup.make("suppressions")
       .annotate(OpenApi.Summary, "The org's daily sunsets and how each last ran")
   )
   .add(
-    HttpApiEndpoint.del("unscheduleSunset")`/suppressions/sunset/schedules/${HttpApiSchema.param("channel", SunsetChannel)}/${HttpApiSchema.param("category", Schema.String)}`
+    HttpApiEndpoint.del("unscheduleSunset")`/suppressions/sunset/schedules/${HttpApiSchema.param("channel", AddressChannel)}/${HttpApiSchema.param("category", Schema.String)}`
       .addSuccess(HttpApiSchema.NoContent)
       .addError(NotFound)
       .annotate(OpenApi.Summary, "Stop a daily sunset (what its runs suppressed stays; reverse a run by its batch id)")

@@ -8,6 +8,7 @@ import { SuppressionList } from "../contacts/SuppressionList.js"
 import { Receiver } from "../ingest/Receiver.js"
 import { decodeTelegramUpdate, sameSecret } from "../providers/Telegram.js"
 import { decodeInbound } from "../providers/TwilioInbound.js"
+import type { PayloadRejected } from "../providers/Webhook.js"
 import { SignatureRejected } from "../providers/Webhook.js"
 import { TelegramBotRepository } from "../storage/TelegramBotRepository.js"
 import { readBody } from "./RawBody.js"
@@ -22,7 +23,7 @@ const respond = (refusal: Refusal) => Effect.succeed(HttpServerResponse.unsafeJs
 const refused = {
   BodyTooLarge: (e: { readonly limit: number }) => respond(refusals.tooLarge(e.limit)),
   SignatureRejected: (e: SignatureRejected) => respond(refusals.SignatureRejected(e)),
-  PayloadRejected: (e: Parameters<typeof refusals.PayloadRejected>[0]) => respond(refusals.PayloadRejected(e))
+  PayloadRejected: (e: PayloadRejected) => respond(refusals.PayloadRejected(e))
 }
 
 /**

@@ -1,7 +1,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Data, DateTime, Effect, Either, Option } from "effect"
 import type { Category, Channel } from "../domain/Event.js"
-import { normalizeAddress } from "../domain/Event.js"
+import { channelLabel, normalizeAddress } from "../domain/Event.js"
 import type { SuppressionReason } from "../domain/Records.js"
 import type { InboundReply } from "../domain/Reply.js"
 import { ActivityRepository } from "../storage/ActivityRepository.js"
@@ -27,8 +27,6 @@ const canonical = (channel: Channel, address: string) =>
 
 /** The source of suppressions a recipient's own STOP reply set: the only ones their START lifts. */
 const replySource = "reply"
-
-const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push", telegram: "Telegram", in_app: "In-app" }
 
 /**
  * The org's suppression list as its users see it: bulk checks before a send, and admin additions and

@@ -3,7 +3,8 @@ import { number, percent } from "./dom.js"
 import { machineOpens, ratesOf } from "./counters.js"
 import type { Counters } from "./schemas.js"
 
-export const channels = ["email", "sms", "whatsapp", "push"] as const
+// The server's own lists (pure modules of effect alone): a channel added there is one here.
+export { channels } from "../domain/Event.js"
 
 export const counterRows: ReadonlyArray<readonly [key: string, label: string, read: (c: Counters) => number]> = [
   ["sent", "Sent", (c) => c.sent],

@@ -18,8 +18,11 @@ export const showing = (root: HTMLElement, work: () => Promise<void>) => {
 export const section = (label: string, work: (into: HTMLElement) => Promise<void>) => {
   const into = h("section", { "aria-label": label, "aria-busy": "true" }, notice("Loading…"))
   showing(into, async () => {
-    await work(into)
-    into.setAttribute("aria-busy", "false")
+    try {
+      await work(into)
+    } finally {
+      into.setAttribute("aria-busy", "false")
+    }
   })
   return into
 }

@@ -4,6 +4,13 @@ export const Channel = Schema.Literal("email", "sms", "whatsapp", "push", "teleg
 export type Channel = typeof Channel.Type
 export const channels: ReadonlyArray<Channel> = Channel.literals
 
+/** The channels whose address a contact holds itself (a push token is a device's): those a sunset can run on. */
+export const AddressChannel = Schema.Literal("email", "sms", "whatsapp", "telegram", "in_app")
+export type AddressChannel = typeof AddressChannel.Type
+
+/** A channel's name in titles people read ("Email suppressed by …", "SMS opt-out reply"). */
+export const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push", telegram: "Telegram", in_app: "In-app" }
+
 /** The normalized vocabulary every provider event is mapped onto. */
 export const EventType = Schema.Literal(
   "queued",

@@ -1,6 +1,6 @@
 import { Data, DateTime, Option } from "effect"
 import type { Category, Channel, NormalizedEvent } from "./Event.js"
-import { channels, eventKey } from "./Event.js"
+import { channelLabel, channels, eventKey } from "./Event.js"
 import type { Delivery, DeliveryStatus, Milestones } from "./Delivery.js"
 import { negativeStatuses, statusRank } from "./Delivery.js"
 import { isPolicyRejection } from "./Machine.js"
@@ -58,7 +58,6 @@ export const milestoneOf = (event: NormalizedEvent): Option.Option<DeliveryStatu
   }
 }
 
-const channelLabel: Record<Channel, string> = { email: "Email", sms: "SMS", whatsapp: "WhatsApp", push: "Push", telegram: "Telegram", in_app: "In-app" }
 
 // Twilio error codes: https://www.twilio.com/docs/api/errors (21610 = recipient replied STOP,
 // 63014 = WhatsApp user blocked the business; the invalid set are unknown, invalid, landline or

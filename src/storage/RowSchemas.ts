@@ -1,7 +1,7 @@
 import { DateTime, ParseResult, Schema, Struct } from "effect"
 import type { DeliveryStatus, Milestones } from "../domain/Delivery.js"
 import { Delivery, DeliveryEvent, statusPrecedence } from "../domain/Delivery.js"
-import { Category } from "../domain/Event.js"
+import { AddressChannel, Category } from "../domain/Event.js"
 import { DeadLetter, rawBodyFields } from "../domain/Ingest.js"
 import { OrgMatch } from "../domain/OrgMatch.js"
 import { Activity, AuditEntry, Broadcast, BroadcastRecipient, Connection, Contact, SenderAccount, Suppression } from "../domain/Records.js"
@@ -222,7 +222,7 @@ export const TelegramBotRow = Schema.Struct({
 
 /** An org's standing daily sunset for one channel and stream, and how its last run went. */
 export const SunsetScheduleRow = Schema.Struct({
-  channel: Schema.Literal("email", "sms", "whatsapp", "telegram", "in_app"),
+  channel: AddressChannel,
   category: Schema.String,
   unengagedFor: column("unengaged_for", Schema.String),
   createdBy: column("created_by", Schema.String),

@@ -33,11 +33,14 @@ const deadLettersPart = (redraw: () => void) => section("Dead letters", async (i
     ], items))
 })
 
-/** An endpoint's delivery log, newest attempt first, a page at a time. */
+/** An endpoint's delivery log, newest attempt first, a page at a time (each page adds to the one table). */
 const deliveryLog = (endpointId: string) => section(`Delivery log of ${endpointId}`, async (into) => {
+  const path = `/notification-endpoints/${encodeURIComponent(endpointId)}/deliveries`
+  const shown: Array<typeof NotificationAttempts.Type["items"][number]> = []
   const load = async (cursor: string | undefined) => {
-    const page = await get(NotificationAttempts, `/notification-endpoints/${endpointId}/deliveries`, { limit: 20, ...(cursor === undefined ? {} : { cursor }) })
-    const rows = table(`Delivery log of endpoint ${endpointId}, newest first`, [
+    const page = await get(NotificationAttempts, path, { limit: 20, ...(cursor === undefined ? {} : { cursor }) })
+    shown.push(...page.items)
+    replace(into, table(`Delivery log of endpoint ${endpointId}, newest first`, [
       { label: "Attempted", cell: (a) => dateTime(a.attemptedAt) },
       { label: "Type", cell: (a) => a.type },
       { label: "Attempt", numeric: true, cell: (a) => String(a.attempt) },
@@ -46,11 +49,8 @@ const deliveryLog = (endpointId: string) => section(`Delivery log of ${endpointI
       { label: "Latency", numeric: true, cell: (a) => `${number(a.latencyMs)} ms` },
       { label: "Error", cell: (a) => a.error ?? "" },
       { label: "Next retry", cell: (a) => dateTime(a.nextRetryAt) }
-    ], page.items)
-    const more = moreButton(page.nextCursor, "Older attempts", (next) => showing(into, () => load(next)))
-    into.append(rows, ...(more === null ? [] : [more]))
+    ], shown), moreButton(page.nextCursor, "Older attempts", (next) => showing(into, () => load(next))))
   }
-  replace(into)
   await load(undefined)
 })
 
@@ -59,7 +59,7 @@ const endpointsPart = (redraw: () => void) => section("Notification endpoints", 
   const { items } = await get(NotificationEndpoints, "/notification-endpoints")
   const status = h("div", {})
   const enable = (id: string) => showing(status, async () => {
-    await request(EndpointChanged, "PATCH", `/notification-endpoints/${id}`, { body: { enabled: true } })
+    await request(EndpointChanged, "PATCH", `/notification-endpoints/${encodeURIComponent(id)}`, { body: { enabled: true } })
     redraw()
   })
   replace(into, h("h2", {}, "Notification endpoints"), status,

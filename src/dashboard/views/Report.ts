@@ -1,11 +1,10 @@
+import { statusPrecedence as statuses } from "../../domain/Delivery.js"
 import { download, get } from "../client.js"
 import { append, dateTime, field, h, notice, replace, select } from "../dom.js"
 import { channels } from "../metrics.js"
 import type { ReportRow } from "../schemas.js"
 import { ActivityPage, MessageDeliveries, ReportPage } from "../schemas.js"
 import { showing } from "../view.js"
-
-const statuses = ["queued", "sent", "delivered", "opened", "clicked", "failed", "bounced", "unsubscribed", "complained"]
 
 /** An event's details as `name: value` text (reasons, URLs and user agents are whatever a provider or a recipient sent). */
 const details = (event: Readonly<Record<string, unknown>>) =>
