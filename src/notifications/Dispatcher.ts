@@ -137,7 +137,8 @@ export class Dispatcher extends Effect.Service<Dispatcher>()("Sendtrail/Notifica
         yield* Outbox.enqueueAll(sql, [{
           orgId: message.orgId, type: "endpoint.disabled", sourceKey: `endpoint.disabled:${message.endpointId}:${DateTime.formatIso(at)}`,
           occurredAt: DateTime.formatIso(at), scope: "org", channel: null, broadcastId: null, category: null,
-          data: { endpointId: message.endpointId, url: message.url, reason: error }
+          // The host only: a chat webhook's path is its secret, and this goes to the org's other endpoints.
+          data: { endpointId: message.endpointId, host: new URL(message.url).host, reason: error }
         }]).pipe(Effect.orDie)
       })
 

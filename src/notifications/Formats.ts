@@ -56,7 +56,7 @@ export const summary = ({ type, data }: Payload): string => {
     case "health.recovered":
       return `Deliverability health recovered (now ${text(data.status)})`
     case "endpoint.disabled":
-      return `Notification endpoint ${text(data.endpointId)} (${text(data.url)}) was disabled${suffix("—", data.reason)}`
+      return `Notification endpoint ${text(data.endpointId)} (${text(data.host)}) was disabled${suffix("—", data.reason)}`
     case "endpoint.test":
       return "Test notification from Sendtrail: this endpoint receives notifications"
     default:
@@ -70,9 +70,10 @@ export const render = (format: Format, payload: Payload): string => {
     case "standard":
       return JSON.stringify(payload)
     case "slack":
-      return JSON.stringify({ text: `[Sendtrail] ${summary(payload)}` })
+      // Slack's control characters escaped: a bounce reason saying <!channel> must not ping the channel.
+      return JSON.stringify({ text: `[Sendtrail] ${summary(payload)}`.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") })
     case "discord":
-      // Discord refuses content over 2,000 characters.
-      return JSON.stringify({ content: `[Sendtrail] ${summary(payload)}`.slice(0, 2000) })
+      // Discord refuses content over 2,000 characters; no mention in it (an @everyone in a reason) pings anyone.
+      return JSON.stringify({ content: `[Sendtrail] ${summary(payload)}`.slice(0, 2000), allowed_mentions: { parse: [] } })
   }
 }

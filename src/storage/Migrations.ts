@@ -15,6 +15,7 @@ import notifications from "./migrations/0012_notifications.js"
 import telegramInApp from "./migrations/0013_telegram_in_app.js"
 import sunsetSchedules from "./migrations/0014_sunset_schedules.js"
 import endpointAlerts from "./migrations/0015_endpoint_alerts.js"
+import attemptsByMessage from "./migrations/0016_attempts_by_message.js"
 
 /** Static imports so a bundled or compiled service carries its migrations with it. */
 export const run = Migrator.make({})({
@@ -22,7 +23,7 @@ export const run = Migrator.make({})({
     "0005_connection_changes": connectionChanges, "0006_listing_indexes": listingIndexes, "0007_costs": costs,
     "0008_contacts_reachable": contactsReachable, "0009_streams": streams, "0010_sunset": sunset,
     "0011_org_match": orgMatch, "0012_notifications": notifications, "0013_telegram_in_app": telegramInApp, "0014_sunset_schedules": sunsetSchedules,
-    "0015_endpoint_alerts": endpointAlerts }),
+    "0015_endpoint_alerts": endpointAlerts, "0016_attempts_by_message": attemptsByMessage }),
   table: "sendtrail_migrations"
 })
 

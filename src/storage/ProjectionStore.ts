@@ -9,6 +9,7 @@ import type { InboxEntry } from "../domain/Ingest.js"
 import type { Address } from "../domain/Projection.js"
 import { contactKey, project } from "../domain/Projection.js"
 import type { SenderAccount } from "../domain/Records.js"
+import { typeOfEvent } from "../notifications/Formats.js"
 import * as Outbox from "../notifications/Outbox.js"
 import { ContactRepository } from "./ContactRepository.js"
 import { writeEngagements } from "./EngagementWrites.js"
@@ -112,7 +113,9 @@ export class ProjectionStore extends Effect.Service<ProjectionStore>()("Sendtrai
           yield* writeTimelines(sql, changes.timelines)
           const flaggedNow = counted.filter((a) => a.flaggedNow)
           // Notifications of what this batch did, in this transaction (the outbox): one statement.
-          yield* Outbox.enqueue(sql, [...changes.events.map((e) => e.event.orgId), ...writes.suppressions.map((s) => s.orgId), ...flaggedNow.map((a) => a.orgId)],
+          // Only events of a notifying type count: a batch of sends and deliveries skips the endpoints lookup.
+          const notifying = changes.events.filter((e) => typeOfEvent[e.event.type] !== undefined)
+          yield* Outbox.enqueue(sql, [...notifying.map((e) => e.event.orgId), ...writes.suppressions.map((s) => s.orgId), ...flaggedNow.map((a) => a.orgId)],
             (wants) => [
               ...Outbox.fromEvents(changes.events, wants), ...Outbox.fromSuppressionWrites(writes.suppressions, at, wants),
               ...flaggedNow.map((account) => Outbox.fromSender(account, "sender.flagged", now))

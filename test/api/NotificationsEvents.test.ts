@@ -89,7 +89,7 @@ layer(notificationsService(), { excludeTestServices: true })("what notifies, wri
       const texts = requests.map((r) => JSON.parse(r.body) as Record<string, unknown>)
       expect(texts).toEqual(expect.arrayContaining([
         { text: "[Sendtrail] Bounced: +15550199 (sms) · — unreachable" },
-        { content: "[Sendtrail] Bounced: promo@example.com (email) · — 550 mailbox unavailable · broadcast bc-1" },
+        { content: "[Sendtrail] Bounced: promo@example.com (email) · — 550 mailbox unavailable · broadcast bc-1", allowed_mentions: { parse: [] } },
         expect.objectContaining({ type: "delivery.bounced", data: expect.objectContaining({ recipient: "promo@example.com", category: "marketing", broadcastId: "bc-1" }) })
       ]))
     })))

@@ -86,7 +86,8 @@ layer(notificationsService().pipe(Layer.provide(stubResolver)), { excludeTestSer
       const alerts = yield* createEndpoint(org, { url: watcher.url, events: ["endpoint.disabled"] })
       yield* sendEvents(org, [{ type: "bounced", recipient: "x@example.com" }])
       const [alert] = yield* watcher.awaitCount(1)
-      expect(verified(alerts.secret, alert!)).toMatchObject({ type: "endpoint.disabled", data: { endpointId: endpoint.id, url: failing.url, reason: "answered 500" } })
+      expect(verified(alerts.secret, alert!)).toMatchObject({ type: "endpoint.disabled", data: { endpointId: endpoint.id, host: new URL(failing.url).host, reason: "answered 500" } })
+      expect(alert!.body).not.toContain(new URL(failing.url).pathname)
       const shown = (yield* call(org, `/notification-endpoints/${endpoint.id}`)).body
       expect(shown).toMatchObject({ enabled: false, consecutiveFailures: 4, disabledReason: expect.stringMatching(/^4 attempts in a row failed since /) })
       expect((yield* attemptsOf(org, endpoint.id)).map((a) => a.outcome)).toEqual(["failed", "failed", "failed", "failed"])

@@ -29,4 +29,10 @@ describe("Standard Webhooks signing", () => {
     expect((JSON.parse(render("discord", payload)) as { content: string }).content).toHaveLength(2000)
     expect(JSON.parse(render("standard", payload))).toEqual(payload)
   })
+
+  it("text a provider or a recipient wrote pings nobody: Slack's <, > and & escaped, Discord's mentions off", () => {
+    const payload = { type: "delivery.bounced", timestamp: "2026-03-01T10:00:00.000Z", data: { recipient: "a@example.com", channel: "email", reason: "<!channel> & @everyone" } }
+    expect((JSON.parse(render("slack", payload)) as { text: string }).text).toBe("[Sendtrail] Bounced: a@example.com (email) · — &lt;!channel&gt; &amp; @everyone")
+    expect(JSON.parse(render("discord", payload))).toMatchObject({ allowed_mentions: { parse: [] } })
+  })
 })
