@@ -3,7 +3,7 @@ import * as HttpServerError from "@effect/platform/HttpServerError"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cause, Effect } from "effect"
-import { jsonTextProblem } from "../domain/JsonText.js"
+import { jsonTextProblem, urlTextProblem } from "../domain/JsonText.js"
 
 const expectation = /^Expected (.+), actual (.+)$/
 
@@ -62,3 +62,9 @@ export const jsonBodyLimits = <E, R>(request: HttpServerRequest.HttpServerReques
       const problem = jsonTextProblem(text)
       return problem === undefined ? app : badRequest(problem)
     })
+
+/** A path or query holding text PostgreSQL cannot store names nothing: 400 naming it, before any handler. */
+export const storableUrl = <E, R>(request: HttpServerRequest.HttpServerRequest, app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) => {
+  const problem = urlTextProblem(request.url)
+  return problem === undefined ? app : badRequest(problem)
+}

@@ -11,7 +11,7 @@ import { AdminAuthLive, AdminLive } from "./AdminHttp.js"
 import { Api } from "./Api.js"
 import { AuditLive } from "./AuditHttp.js"
 import { DashboardLive } from "./DashboardHttp.js"
-import { jsonBodyLimits, uniformDecodeErrors } from "./ErrorShape.js"
+import { jsonBodyLimits, storableUrl, uniformDecodeErrors } from "./ErrorShape.js"
 import { BroadcastListsLive } from "./BroadcastListsHttp.js"
 import { BroadcastsLive } from "./BroadcastsHttp.js"
 import { ContactsLive } from "./ContactsHttp.js"
@@ -41,7 +41,7 @@ const ApiLive = HttpApiBuilder.api(Api).pipe(
  * throughput (docs/benchmarks.md): keep what runs here cheap.
  */
 const RequestMiddleware = HttpApiBuilder.middleware(Effect.map(OpsMetrics, (ops) => (app) =>
-  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => timed(ops)(request, jsonBodyLimits(request, uniformDecodeErrors(app))))))
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => timed(ops)(request, storableUrl(request, jsonBodyLimits(request, uniformDecodeErrors(app)))))))
 
 /**
  * The API, the webhook routes, the dashboard at `/dashboard`, `/openapi.json` and Swagger UI at `/docs`,

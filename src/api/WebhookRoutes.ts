@@ -1,5 +1,6 @@
 import { DateTime, Effect, Runtime } from "effect"
 import { AppConfig } from "../AppConfig.js"
+import { urlTextProblem } from "../domain/JsonText.js"
 import type { Source, UnknownConnection } from "../ingest/Receiver.js"
 import { Receiver } from "../ingest/Receiver.js"
 import type { InboxOverloaded } from "../ingest/Inbox.js"
@@ -24,6 +25,7 @@ const refusal = (status: number, error: string, message: string, headers?: Recor
 /** How every webhook route answers what it refuses: events here, replies and bot updates in WebhooksHttp. */
 export const refusals = {
   tooLarge: (limit: number) => refusal(413, "PayloadTooLarge", `the body is larger than ${limit} bytes`),
+  badUrl: (problem: string) => refusal(400, "BadRequest", problem),
   UnknownConnection: (e: UnknownConnection) => refusal(404, "NotFound", e.message),
   SignatureRejected: (e: SignatureRejected) => refusal(e.status ?? 401, rejectionError[e.status ?? 401], `${e.check}: ${e.message}`),
   PayloadRejected: (e: PayloadRejected) => refusal(400, "PayloadRejected", e.message),
@@ -100,8 +102,10 @@ export const webhookBunRoutes = Effect.gen(function* () {
 
   const handle = (route: WebhookRoute) => async (request: RoutedRequest): Promise<Response> => {
     const started = performance.now()
-    const rawBody = await readBody(request, limit)
-    const outcome = rawBody === undefined ? refused(refusals.tooLarge(limit)) : await run(answer(route, request, rawBody))
+    const urlProblem = urlTextProblem(pathAndQuery(request.url))
+    const rawBody = urlProblem === undefined ? await readBody(request, limit) : undefined
+    const outcome = urlProblem !== undefined ? refused(refusals.badUrl(urlProblem))
+      : rawBody === undefined ? refused(refusals.tooLarge(limit)) : await run(answer(route, request, rawBody))
     void run(Effect.zipRight(
       ops.httpRequest("POST", route.path, (performance.now() - started) / 1000),
       outcome.status >= 500 ? ops.serverError(route.path, outcome.cause) : Effect.void))

@@ -90,3 +90,21 @@ export const unstorableField = (fields: Iterable<readonly [string, string]>): st
   for (const [key, value] of fields) if (unstorable.test(key) || unstorable.test(value)) return key
   return undefined
 }
+
+/**
+ * The same check for a request URL's path and query, decoded (`/contacts/%00` names no row PostgreSQL
+ * could store): what is wrong, naming the path or the query parameter, or undefined. Only a URL with an
+ * escape can hold such text, so the common one costs a single scan.
+ */
+export const urlTextProblem = (pathAndQuery: string): string | undefined => {
+  if (!pathAndQuery.includes("%")) return undefined
+  const query = pathAndQuery.indexOf("?")
+  const path = query < 0 ? pathAndQuery : pathAndQuery.slice(0, query)
+  try {
+    if (unstorable.test(decodeURIComponent(path))) return `path: ${unstorableMessage}`
+  } catch {
+    // A malformed escape: the router answers it as it answers any path it does not know.
+  }
+  const name = query < 0 ? undefined : unstorableField(new URLSearchParams(pathAndQuery.slice(query + 1)))
+  return name === undefined ? undefined : `${name}: ${unstorableMessage}`
+}

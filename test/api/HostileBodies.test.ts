@@ -93,6 +93,23 @@ layer(broadcastsService(), { excludeTestServices: true })("hostile org API bodie
       })
     })
 
+  it.effect("a NUL in a path or a query parameter is a 400 naming it, on org routes and webhook routes alike", () =>
+    Effect.gen(function* () {
+      const org = unique("org-")
+      const base = yield* baseUrl
+      const token = yield* orgToken(org)
+      const call = (method: string, path: string) => Effect.promise(async () => {
+        const response = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${token}`, orgid: org }, ...(method === "POST" ? { body: "[]" } : {}) })
+        return { status: response.status, body: (await response.json()) as unknown }
+      })
+      const nul = "text must not hold NUL (\\u0000) or an unpaired UTF-16 surrogate"
+      for (const [method, path] of [["GET", "/contacts/%00"], ["GET", "/broadcast/a%00b/report"], ["DELETE", "/telegram-bots/%00"], ["POST", "/connect/webhook/generic/%00"]] as const) {
+        expect([path, yield* call(method, path)]).toEqual([path, { status: 400, body: { error: "BadRequest", message: `path: ${nul}` } }])
+      }
+      expect(yield* call("GET", "/contacts?q=%00")).toEqual({ status: 400, body: { error: "BadRequest", message: `q: ${nul}` } })
+      expect((yield* call("GET", "/contacts/100%25")).status).toBe(404)
+    }))
+
   it.effect("deep nesting, NUL and lone surrogates get a 400 naming the problem on every JSON route", () =>
     Effect.gen(function* () {
       const org = unique("org-")
